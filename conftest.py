@@ -1,0 +1,135 @@
+"""Fixtures shared by every test: backends, the movable clock, and personas."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from todaysmeet import clock as app_clock
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def pytest_report_header(config) -> list[str]:
+    database = "PostgreSQL (DATABASE_URL)" if os.environ.get("DATABASE_URL") else "SQLite (embedded default)"
+    layer = "Redis (REDIS_URL)" if os.environ.get("REDIS_URL") else "in-memory (embedded default)"
+    browser = CHROMIUM if shutil.which(CHROMIUM) else "none found"
+    return [f"backends: database={database}, channel layer={layer}, browser={browser}"]
+
+
+def pytest_configure(config) -> None:
+    if not IN_CI:
+        return
+    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+    if missing:
+        raise pytest.UsageError(f"CI=true needs {', '.join(missing)}: real services are required, not skipped.")
+    if not shutil.which(CHROMIUM):
+        raise pytest.UsageError(f"CI=true needs a browser at {CHROMIUM}.")
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """The application's clock; tests move it with clock.advance(timedelta)."""
+    app_clock.reset()
+    yield app_clock
+    app_clock.reset()
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+class ApiClient:
+    """Calls the JSON API the way an external client would: JSON bodies, bearer tokens."""
+
+    def __init__(self, client: Client | None = None) -> None:
+        self.client = client or Client()
+
+    def request(self, method: str, path: str, data: Any = None, *, token: str | None = None, **extra) -> ApiResponse:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body = json.dumps(data) if data is not None and not isinstance(data, (str, bytes)) else data
+        response = self.client.generic(
+            method, path, data=body or "", content_type="application/json", headers=headers, **extra
+        )
+        content = response.content
+        parsed = json.loads(content) if content and response["Content-Type"].startswith("application/json") else None
+        return ApiResponse(response.status_code, parsed, dict(response.headers))
+
+    def get(self, path: str, **kwargs) -> ApiResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, data: Any = None, **kwargs) -> ApiResponse:
+        return self.request("POST", path, data, **kwargs)
+
+    def patch(self, path: str, data: Any = None, **kwargs) -> ApiResponse:
+        return self.request("PATCH", path, data, **kwargs)
+
+    def delete(self, path: str, **kwargs) -> ApiResponse:
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def api(db) -> ApiClient:
+    return ApiClient()
+
+
+@dataclass
+class Persona:
+    """Someone using the product: their row and the bearer token they hold."""
+
+    obj: Any
+    token: str
+
+
+@pytest.fixture
+def make_teacher(db):
+    from accounts import services
+
+    def make(email: str = "owner@school.example") -> Persona:
+        teacher = services.teacher_create(email=email, password="a long enough passphrase")
+        return Persona(teacher, services.teacher_token_issue(teacher=teacher))
+
+    return make
+
+
+@pytest.fixture
+def owner(make_teacher) -> Persona:
+    return make_teacher("owner@school.example")
+
+
+@pytest.fixture
+def other_teacher(make_teacher) -> Persona:
+    return make_teacher("colleague@school.example")
+
+
+@pytest.fixture
+def room(owner):
+    from rooms import services
+
+    return services.room_create(owner=owner.obj, name="biology", topic="Cells")
+
+
+@pytest.fixture
+def make_participant(db):
+    from rooms import services
+
+    def make(room, nickname: str = "sam") -> Persona:
+        participant, token = services.participant_join(room=room, nickname=nickname)
+        return Persona(participant, token)
+
+    return make
+
+
+@pytest.fixture
+def participant(room, make_participant) -> Persona:
+    return make_participant(room, "sam")

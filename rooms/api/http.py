@@ -1,0 +1,136 @@
+"""The JSON edge: parse a request, resolve who sent it, render one error shape."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts.selectors import teacher_for_token
+from rooms.access import ANONYMOUS, Actor
+from rooms.models import Participant
+from todaysmeet.errors import Forbidden, Invalid, ServiceError, TooLarge, Unauthenticated
+from todaysmeet.tokens import token_hash
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION_PARTICIPANTS_KEY = "participants"
+
+
+def error(code: str, message: str, status: int, **extra: Any) -> JsonResponse:
+    response = JsonResponse({"error": {"code": code, "message": message, **extra}}, status=status)
+    if "retry_after" in extra:
+        response["Retry-After"] = str(extra["retry_after"])
+    return response
+
+
+def error_from(exception: ServiceError) -> JsonResponse:
+    return error(exception.code, exception.message, exception.status, **exception.extra)
+
+
+def json_body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise TooLarge("The request body is too large.") from None
+    if len(raw) > settings.API_MAX_BODY_BYTES:
+        raise TooLarge("The request body is too large.")
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid("The request body is not valid JSON.", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise Invalid("The request body must be a JSON object.", code="invalid_json")
+    return data
+
+
+def query_int(request: HttpRequest, name: str, *, minimum: int, maximum: int | None = None) -> int | None:
+    raw = request.GET.get(name)
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid(f"{name} must be an integer.", field=name) from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"{minimum}–{maximum}" if maximum is not None else f"at least {minimum}"
+        raise Invalid(f"{name} must be {bounds}.", field=name)
+    return value
+
+
+def bearer_token(request: HttpRequest) -> str | None:
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Use 'Authorization: Bearer <token>'.", code="invalid_token")
+    return token.strip()
+
+
+def request_actor(request: HttpRequest) -> Actor:
+    token = bearer_token(request)
+    if token is not None:
+        teacher = teacher_for_token(token)
+        if teacher is not None:
+            return Actor(teacher=teacher)
+        participant = Participant.objects.select_related("room").filter(token_hash=token_hash(token)).first()
+        if participant is not None:
+            return Actor(participant=participant)
+        raise Unauthenticated("That token is not valid.", code="invalid_token")
+    teacher = request.user if request.user.is_authenticated else None
+    remembered = request.session.get(SESSION_PARTICIPANTS_KEY, {})
+    if teacher is None and not remembered:
+        return ANONYMOUS
+    return Actor(teacher=teacher, session_participant_ids={int(room): pid for room, pid in remembered.items()})
+
+
+def remember_participant(request: HttpRequest, participant: Participant) -> None:
+    remembered = dict(request.session.get(SESSION_PARTICIPANTS_KEY, {}))
+    remembered[str(participant.room_id)] = participant.pk
+    request.session[SESSION_PARTICIPANTS_KEY] = remembered
+
+
+def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
+    return CsrfViewMiddleware(lambda _: HttpResponse()).process_view(request, None, (), {})
+
+
+def api_endpoint(*methods: str) -> Callable:
+    """Route by method, authenticate, enforce CSRF for cookie writes, render errors as JSON.
+
+    Bearer clients, and requests with no session cookie, carry no ambient
+    credentials, so there is nothing to forge; a browser's cookie-authenticated
+    write still has to pass the same check Django's middleware would make.
+    """
+    allowed = frozenset(methods)
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @wraps(view)
+        def endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in allowed:
+                response = error("method_not_allowed", f"{request.method} is not allowed here.", 405)
+                response["Allow"] = ", ".join(sorted(allowed))
+                return response
+            try:
+                actor = request_actor(request)
+                uses_cookies = (
+                    "Authorization" not in request.headers and settings.SESSION_COOKIE_NAME in request.COOKIES
+                )
+                if request.method not in SAFE_METHODS and uses_cookies and _csrf_failure(request) is not None:
+                    raise Forbidden("CSRF check failed. Reload the page and try again.", code="csrf_failed")
+                return view(request, actor, *args, **kwargs)
+            except ServiceError as exception:
+                return error_from(exception)
+
+        return endpoint
+
+    return decorator

@@ -1,0 +1,42 @@
+"""Hand committed room events to the channel layer.
+
+An event is serialised once, here, and travels as text: every process and
+every socket forwards the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def room_group(room_id: int) -> str:
+    return f"room.{room_id}"
+
+
+def event_text(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
+def room_event_publish_on_commit(room_id: int, payload: Any) -> None:
+    text = event_text(payload)
+    seq = payload["seq"]
+    transaction.on_commit(lambda: room_event_send(room_id, seq, text))
+
+
+def room_event_send(room_id: int, seq: int, text: str) -> None:
+    # The event is already stored; if the layer is down, listeners repair the
+    # gap from the database, so a failed send must not fail the request.
+    try:
+        async_to_sync(get_channel_layer().group_send)(
+            room_group(room_id), {"type": "room.event", "room": room_id, "seq": seq, "text": text}
+        )
+    except Exception:
+        logger.warning("could not publish event %s of room %s", seq, room_id, exc_info=True)

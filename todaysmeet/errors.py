@@ -1,0 +1,62 @@
+"""Errors that services raise and every edge (API, pages, sockets) renders.
+
+Each carries the HTTP status and the stable machine-readable `code` that
+clients switch on; the message is for humans.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.extra = extra
+
+
+class Invalid(ServiceError):
+    status = 400
+    code = "invalid"
+
+
+class Unauthenticated(ServiceError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"
+
+
+class TooLarge(ServiceError):
+    status = 413
+    code = "too_large"
+
+
+class RateLimited(ServiceError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+        # Whole seconds, rounded up, so a client that waits exactly this long succeeds.
+        seconds = max(1, int(-(-retry_after // 1)))
+        super().__init__(message, code=code, retry_after=seconds)
+        self.retry_after = seconds

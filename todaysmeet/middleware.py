@@ -1,0 +1,37 @@
+"""Keep /api/ answers JSON even when Django itself produces the error."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+logger = logging.getLogger(__name__)
+
+_STATUS_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 500: "internal_error"}
+
+
+def _api_error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": _STATUS_CODES.get(status, "error"), "message": message}}, status=status)
+
+
+class ApiErrorMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        is_api = request.path.startswith("/api/")
+        if (
+            is_api
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return _api_error(response.status_code, response.reason_phrase)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not request.path.startswith("/api/"):
+            return None
+        logger.exception("unhandled error in %s %s", request.method, request.path)
+        return _api_error(500, "Something went wrong on our side. Try again.")
