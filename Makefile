@@ -1,6 +1,8 @@
 # Two commands set everything up on a fresh machine with Python 3.11:
 #   make run    serve on http://$(HOST):$(PORT) (SQLite + in-memory layer unless DATABASE_URL / REDIS_URL are set)
 #   make test   run the whole suite
+#   make cluster N=2   N server processes on ports $(PORT)+1… over DATABASE_URL/REDIS_URL (see README)
+#   make bench  load scenarios against our server and the naive baseline (docs/performance.md)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,8 +10,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Daphne's default listen backlog of 50 overflows in a reconnect storm.
 BACKLOG ?= 4096
+# Processes for `make cluster` and `make bench`; they listen on PORT+1, PORT+2, …
+N ?= 2
+FIRST_PORT = $(shell echo $$(($(PORT) + 1)))
+# Empty: every scenario. Or one of classrooms, big-room, connect-storm.
+SCENARIO ?=
+BENCH_SECONDS ?= 30
 
-.PHONY: run test lint format check-deploy clean
+.PHONY: run test cluster bench lint format check-deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +37,16 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+cluster: $(VENV)/.installed-run
+	$(BIN)/python deploy/cluster --processes $(N) --first-port $(FIRST_PORT)
+
+bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund
+
+bench: $(VENV)/.installed-run bench/node_modules/.package-lock.json
+	$(BIN)/python bench/suite.py --processes $(N) --first-port $(FIRST_PORT) --duration $(BENCH_SECONDS) \
+		$(if $(SCENARIO),--scenarios $(SCENARIO))
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -35,6 +35,21 @@ def pytest_configure(config) -> None:
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(request):
+    """PBKDF2 costs ~0.25 s per teacher; tests don't need it to be slow.
+
+    Browser tests keep the real hasher: the Daphne process they log in through
+    runs the production settings and must be able to check the hash.
+    """
+    if request.node.get_closest_marker("browser"):
+        yield
+        return
+    settings = request.getfixturevalue("settings")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield
+
+
+@pytest.fixture(autouse=True)
 def clock():
     """The application's clock; tests move it with clock.advance(timedelta)."""
     app_clock.reset()

@@ -11,3 +11,8 @@ def teacher_for_token(token: str) -> Teacher | None:
         .first()
     )
     return row.teacher if row else None
+
+
+def teacher_for_email(email: str) -> Teacher | None:
+    """The active teacher with this (already cleaned, lowercase) email."""
+    return Teacher.objects.filter(email=email, is_active=True).first()

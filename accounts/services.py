@@ -10,8 +10,10 @@ from accounts.models import Teacher, TeacherToken
 from todaysmeet.errors import Conflict, Invalid
 from todaysmeet.tokens import token_generate, token_hash
 
+EMAIL_MAX = Teacher._meta.get_field("email").max_length
 
-def _clean_email(email: object) -> str:
+
+def clean_email(email: object) -> str:
     if not isinstance(email, str) or not email.strip():
         raise Invalid("Give an email address.", field="email")
     cleaned = email.strip().lower()
@@ -19,11 +21,14 @@ def _clean_email(email: object) -> str:
         validate_email(cleaned)
     except ValidationError:
         raise Invalid("That is not a valid email address.", field="email") from None
+    # Django's validator allows up to 320 characters, more than the column holds.
+    if len(cleaned) > EMAIL_MAX:
+        raise Invalid(f"An email address is at most {EMAIL_MAX} characters.", field="email")
     return cleaned
 
 
 def teacher_create(*, email: object, password: object) -> Teacher:
-    cleaned_email = _clean_email(email)
+    cleaned_email = clean_email(email)
     if not isinstance(password, str) or not password:
         raise Invalid("Give a password.", field="password")
     try:
@@ -41,9 +46,15 @@ def teacher_create(*, email: object, password: object) -> Teacher:
 
 
 def teacher_authenticate(*, email: object, password: object) -> Teacher | None:
-    if not isinstance(email, str) or not isinstance(password, str):
+    if not isinstance(password, str):
         return None
-    teacher = authenticate(username=email.strip().lower(), password=password)
+    # Anything that could not have signed up can't sign in, and must not reach
+    # the database: PostgreSQL refuses a NUL in a query parameter.
+    try:
+        cleaned_email = clean_email(email)
+    except Invalid:
+        return None
+    teacher = authenticate(username=cleaned_email, password=password)
     return teacher if isinstance(teacher, Teacher) else None
 
 

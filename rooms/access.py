@@ -6,11 +6,22 @@ client should see, so no view re-implements a permission check.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from django.contrib.auth import get_user
 
 from accounts.models import Teacher
-from rooms.models import Message, Participant, Room
+from accounts.selectors import teacher_for_token
+from rooms.models import Message, Participant, Report, Role, Room, RoomModerator
+from rooms.validation import is_room_name
 from todaysmeet.errors import Forbidden, NotFound, Unauthenticated
+from todaysmeet.tokens import token_hash
+
+# Where a browser's session remembers which participant it is in each room.
+SESSION_PARTICIPANTS_KEY = "participants"
 
 
 @dataclass(frozen=True)
@@ -29,7 +40,8 @@ class Actor:
     def is_anonymous(self) -> bool:
         return self.teacher is None and self.participant is None and not self.session_participant_ids
 
-    def participant_in(self, room: Room) -> Participant | None:
+    def remembered_participant_in(self, room: Room) -> Participant | None:
+        """This actor's participant in `room`, even one a password change has retired."""
         if self.participant is not None:
             return self.participant if self.participant.room_id == room.pk else None
         participant_id = self.session_participant_ids.get(room.pk)
@@ -37,14 +49,73 @@ class Actor:
             return None
         return Participant.objects.filter(pk=participant_id, room=room).first()
 
+    def participant_in(self, room: Room) -> Participant | None:
+        """This actor's participant in `room`, if it still holds since the last password change."""
+        participant = self.remembered_participant_in(room)
+        if participant is None or participant.password_version != room.password_version:
+            return None
+        return participant
+
 
 ANONYMOUS = Actor()
 
 
-def room_for_reader(*, name: str) -> Room:
-    room = Room.objects.select_related("owner").filter(name=name.lower()).first()
+def actor_for_token(token: str) -> Actor | None:
+    """The teacher or participant a bearer token names; None for an unknown or retired token."""
+    teacher = teacher_for_token(token)
+    if teacher is not None:
+        return Actor(teacher=teacher)
+    participant = Participant.objects.select_related("room").filter(token_hash=token_hash(token)).first()
+    # A token from before the room's password changed is as good as unknown.
+    if participant is None or participant.password_version != participant.room.password_version:
+        return None
+    return Actor(participant=participant)
+
+
+def actor_for_session(*, user: Any, session: Mapping[str, Any]) -> Actor:
+    teacher = user if isinstance(user, Teacher) and user.is_authenticated else None
+    remembered = session.get(SESSION_PARTICIPANTS_KEY) or {}
+    if teacher is None and not remembered:
+        return ANONYMOUS
+    return Actor(teacher=teacher, session_participant_ids={int(room): pid for room, pid in remembered.items()})
+
+
+def room_role(*, actor: Actor, room: Room) -> Role | None:
+    """Role.OWNER or Role.MODERATOR for a teacher who runs `room`, else None."""
+    if actor.teacher is None:
+        return None
+    if actor.teacher.pk == room.owner_id:
+        return Role.OWNER
+    if RoomModerator.objects.filter(room=room, teacher=actor.teacher).exists():
+        return Role.MODERATOR
+    return None
+
+
+def room_by_name(*, name: str) -> Room:
+    """The room called `name`, whoever asks; private rooms included."""
+    wanted = name.lower()
+    # A name no room can have is not looked up: PostgreSQL rejects some (a NUL) with an error.
+    room = Room.objects.select_related("owner").filter(name=wanted).first() if is_room_name(wanted) else None
     if room is None:
         raise NotFound("There is no room with that name.", code="room_not_found")
+    return room
+
+
+def room_is_readable_by(*, actor: Actor, room: Room) -> bool:
+    if not room.is_private:
+        return True
+    return actor.participant_in(room) is not None or room_role(actor=actor, room=room) is not None
+
+
+def room_for_reader(*, name: str, actor: Actor = ANONYMOUS) -> Room:
+    """The room, if `actor` may read it: anyone for a public room; its people for a private one."""
+    room = room_by_name(name=name)
+    if not room_is_readable_by(actor=actor, room=room):
+        raise Forbidden(
+            "This room is private. Join it with its password.",
+            code="password_required",
+            room={"name": room.name, "is_private": True},
+        )
     return room
 
 
@@ -58,22 +129,32 @@ def teacher_required(actor: Actor) -> Teacher:
 
 def room_author(*, actor: Actor, room: Room) -> Participant | Teacher:
     """The identity that posts in `room` on behalf of `actor`."""
-    if actor.teacher is not None and actor.teacher.pk == room.owner_id:
+    if room_role(actor=actor, room=room) is not None:
         return actor.teacher
     participant = actor.participant_in(room)
     if participant is not None:
         return participant
-    if actor.is_anonymous:
+    # A browser whose participant was retired by a password change must join again.
+    if actor.is_anonymous or (actor.teacher is None and room.pk in actor.session_participant_ids):
         raise Unauthenticated("Join the room before posting.")
-    raise Forbidden("Only this room's participants and owner can post here.", code="not_participant")
+    raise Forbidden("Only this room's participants and teachers can post here.", code="not_participant")
 
 
 def room_moderator(*, actor: Actor, room: Room) -> Teacher:
+    """The teacher, if `actor` is the room's owner or one of its moderators."""
+    if room_role(actor=actor, room=room) is not None:
+        return actor.teacher
+    if actor.is_anonymous:
+        raise Unauthenticated("Sign in as one of the room's teachers to do that.")
+    raise Forbidden("Only the room's owner and moderators can do that.", code="not_moderator")
+
+
+def room_owner(*, actor: Actor, room: Room) -> Teacher:
     if actor.teacher is not None and actor.teacher.pk == room.owner_id:
         return actor.teacher
     if actor.is_anonymous:
         raise Unauthenticated("Sign in as the room's owner to do that.")
-    raise Forbidden("Only the room's owner can do that.", code="not_moderator")
+    raise Forbidden("Only the room's owner can do that.", code="not_owner")
 
 
 def message_for_moderator(*, actor: Actor, room: Room, message_id: int) -> Message:
@@ -83,3 +164,59 @@ def message_for_moderator(*, actor: Actor, room: Room, message_id: int) -> Messa
         # The same answer for a missing id and one from another room.
         raise NotFound("There is no such message in this room.", code="message_not_found")
     return message
+
+
+def message_for_reporter(*, actor: Actor, room: Room, message_id: int) -> tuple[Participant, Message]:
+    """The participant reporting, and the visible message they report."""
+    reporter = actor.participant_in(room)
+    if reporter is None:
+        if actor.is_anonymous or (actor.teacher is None and room.pk in actor.session_participant_ids):
+            raise Unauthenticated("Join the room to report a message.")
+        raise Forbidden("Only the room's participants can report messages.", code="not_participant")
+    # A deleted message is already dealt with, and reporting must not reveal it exists.
+    message = Message.objects.filter(pk=message_id, room=room, deleted_at__isnull=True).first()
+    if message is None:
+        raise NotFound("There is no such message in this room.", code="message_not_found")
+    return reporter, message
+
+
+def participant_for_moderator(*, actor: Actor, room: Room, participant_id: int) -> Participant:
+    room_moderator(actor=actor, room=room)
+    participant = Participant.objects.filter(pk=participant_id, room=room).first()
+    if participant is None:
+        raise NotFound("There is no such participant in this room.", code="participant_not_found")
+    return participant
+
+
+def report_for_moderator(*, actor: Actor, room: Room, report_id: int) -> Report:
+    room_moderator(actor=actor, room=room)
+    report = Report.objects.filter(pk=report_id, room=room).first()
+    if report is None:
+        raise NotFound("There is no such report in this room.", code="report_not_found")
+    return report
+
+
+def socket_actor(*, token: str | None, session: Mapping[str, Any]) -> Actor:
+    """Who opened a websocket: a `?token=` if given, else the browser's session.
+
+    Sync: reading the session and the teacher touches the database.
+    """
+    if token is not None:
+        return actor_for_token(token) or ANONYMOUS
+    remembered = session.get(SESSION_PARTICIPANTS_KEY) or {}
+    teacher = _session_teacher(session)
+    if teacher is None and not remembered:
+        return ANONYMOUS
+    return Actor(teacher=teacher, session_participant_ids={int(room): pid for room, pid in remembered.items()})
+
+
+def _session_teacher(session: Mapping[str, Any]) -> Teacher | None:
+    # Django's get_user wants a request, but the session is all it reads from one.
+    user = get_user(SimpleNamespace(session=session))
+    return user if isinstance(user, Teacher) else None
+
+
+def room_id_moderated_by(*, room_id: int, actor: Actor) -> bool:
+    """Whether `actor` is the owner or a moderator of the room with this id (False once it is gone)."""
+    room = Room.objects.filter(pk=room_id).first()
+    return room is not None and room_role(actor=actor, room=room) is not None

@@ -10,7 +10,9 @@ from typing import Literal, TypedDict
 
 from django.conf import settings
 
-from rooms.models import Message, Room, RoomEvent
+from rooms.models import Message, Participant, Report, Room, RoomEvent
+
+RoleName = Literal["participant", "owner", "moderator"]
 
 
 class RoomPayload(TypedDict):
@@ -18,9 +20,30 @@ class RoomPayload(TypedDict):
     topic: str
     url: str
     created_at: str
-    closes_at: str | None
+    closes_at: str
     is_open: bool
     seq: int
+    lifetime: str
+    paused: bool
+    slow_mode_seconds: int
+    is_private: bool
+
+
+class RoomModeratorPayload(RoomPayload):
+    role: Literal["owner", "moderator"]
+    open_reports: int
+
+
+class ParticipantPayload(TypedDict):
+    id: int
+    nickname: str
+    color: str
+    muted: bool
+
+
+class ParticipantModeratorPayload(ParticipantPayload):
+    post_count: int
+    joined_at: str
 
 
 class MessagePayload(TypedDict):
@@ -30,12 +53,42 @@ class MessagePayload(TypedDict):
     text: str
     created_at: str
     client_id: str | None
+    participant_id: int | None
+    color: str | None
+    role: RoleName
+
+
+class MessageModeratorPayload(MessagePayload):
+    deleted: bool
+    deleted_at: str | None
+    deleted_by: str | None
 
 
 class DeletedMessagePayload(TypedDict):
     id: int
     seq: int
     deleted: Literal[True]
+
+
+class ReportPayload(TypedDict):
+    id: int
+    message: MessageModeratorPayload
+    reason: str
+    reporter: ParticipantPayload
+    created_at: str
+    resolved_at: str | None
+    resolution: Literal["deleted", "dismissed"] | None
+    resolved_by: str | None
+
+
+class TranscriptRow(TypedDict):
+    seq: int
+    time: str
+    nickname: str
+    participant_id: int | None
+    text: str
+    deleted: bool
+    deleted_at: str | None
 
 
 class MessageCreatedEvent(TypedDict):
@@ -50,7 +103,51 @@ class MessageDeletedEvent(TypedDict):
     message_id: int
 
 
-EventPayload = MessageCreatedEvent | MessageDeletedEvent
+class RoomUpdatedEvent(TypedDict):
+    type: Literal["room.updated"]
+    seq: int
+    room: RoomPayload
+
+
+class ParticipantUpdatedEvent(TypedDict):
+    type: Literal["participant.updated"]
+    seq: int
+    participant: ParticipantPayload
+
+
+class ReportCreatedEvent(TypedDict):
+    type: Literal["report.created"]
+    seq: int
+    report_id: int
+    message_id: int
+
+
+class ReportResolvedEvent(TypedDict):
+    type: Literal["report.resolved"]
+    seq: int
+    report_id: int
+    message_id: int
+    resolution: Literal["deleted", "dismissed"]
+
+
+EventPayload = (
+    MessageCreatedEvent
+    | MessageDeletedEvent
+    | RoomUpdatedEvent
+    | ParticipantUpdatedEvent
+    | ReportCreatedEvent
+    | ReportResolvedEvent
+)
+# The events whose payload is stored with them (RoomEvent.data) rather than
+# rebuilt from the message they point at.
+SNAPSHOT_EVENT_TYPES = frozenset(
+    {
+        RoomEvent.Type.ROOM_UPDATED,
+        RoomEvent.Type.PARTICIPANT_UPDATED,
+        RoomEvent.Type.REPORT_CREATED,
+        RoomEvent.Type.REPORT_RESOLVED,
+    }
+)
 
 
 def timestamp(value: datetime | None) -> str | None:
@@ -65,6 +162,7 @@ def public_base_url(fallback: str) -> str:
 
 
 def room_payload(room: Room, *, base_url: str) -> RoomPayload:
+    """What anyone who may read the room sees of it."""
     return {
         "name": room.name,
         "topic": room.topic,
@@ -73,13 +171,36 @@ def room_payload(room: Room, *, base_url: str) -> RoomPayload:
         "closes_at": timestamp(room.closes_at),
         "is_open": room.is_open,
         "seq": room.seq,
+        "lifetime": room.lifetime,
+        "paused": room.paused,
+        "slow_mode_seconds": room.slow_mode_seconds,
+        "is_private": room.is_private,
     }
 
 
-def message_payload(message: Message) -> MessagePayload | DeletedMessagePayload:
-    if message.is_deleted:
-        # A deleted message's words and author are never sent again.
-        return {"id": message.pk, "seq": message.seq, "deleted": True}
+def room_moderator_payload(room: Room, *, base_url: str, role: str, open_reports: int) -> RoomModeratorPayload:
+    """The room as its owner and moderators see it."""
+    return {**room_payload(room, base_url=base_url), "role": role, "open_reports": open_reports}
+
+
+def participant_payload(participant: Participant) -> ParticipantPayload:
+    return {
+        "id": participant.pk,
+        "nickname": participant.nickname,
+        "color": participant.color,
+        "muted": participant.muted,
+    }
+
+
+def participant_moderator_payload(participant: Participant, *, post_count: int) -> ParticipantModeratorPayload:
+    return {
+        **participant_payload(participant),
+        "post_count": post_count,
+        "joined_at": timestamp(participant.joined_at),
+    }
+
+
+def _visible_message_payload(message: Message) -> MessagePayload:
     return {
         "id": message.pk,
         "seq": message.seq,
@@ -87,7 +208,56 @@ def message_payload(message: Message) -> MessagePayload | DeletedMessagePayload:
         "text": message.text,
         "created_at": timestamp(message.created_at),
         "client_id": str(message.client_id) if message.client_id else None,
+        "participant_id": message.participant_id,
+        "color": message.color or None,
+        "role": message.author_role,
     }
+
+
+def message_payload(message: Message) -> MessagePayload | DeletedMessagePayload:
+    if message.is_deleted:
+        # A deleted message's words and author are never sent again.
+        return {"id": message.pk, "seq": message.seq, "deleted": True}
+    return _visible_message_payload(message)
+
+
+def message_moderator_payload(message: Message) -> MessageModeratorPayload:
+    """A message as evidence: deleted ones keep their text, marked with who removed them and when."""
+    return {
+        **_visible_message_payload(message),
+        "deleted": message.is_deleted,
+        "deleted_at": timestamp(message.deleted_at),
+        "deleted_by": message.deleted_by.email if message.deleted_by_id else None,
+    }
+
+
+def report_payload(report: Report) -> ReportPayload:
+    return {
+        "id": report.pk,
+        "message": message_moderator_payload(report.message),
+        "reason": report.reason,
+        "reporter": participant_payload(report.reporter),
+        "created_at": timestamp(report.created_at),
+        "resolved_at": timestamp(report.resolved_at),
+        "resolution": report.resolution or None,
+        "resolved_by": report.resolved_by.email if report.resolved_by_id else None,
+    }
+
+
+def transcript_row(message: Message) -> TranscriptRow:
+    """One message of a downloaded transcript; the CSV columns are these keys, in this order."""
+    return {
+        "seq": message.seq,
+        "time": timestamp(message.created_at),
+        "nickname": message.nickname,
+        "participant_id": message.participant_id,
+        "text": message.text,
+        "deleted": message.is_deleted,
+        "deleted_at": timestamp(message.deleted_at),
+    }
+
+
+TRANSCRIPT_COLUMNS = tuple(TranscriptRow.__annotations__)
 
 
 def event_payload(event: RoomEvent) -> EventPayload:
@@ -95,4 +265,23 @@ def event_payload(event: RoomEvent) -> EventPayload:
         return {"type": "message.created", "seq": event.seq, "message": message_payload(event.message)}
     if event.type == RoomEvent.Type.MESSAGE_DELETED:
         return {"type": "message.deleted", "seq": event.seq, "message_id": event.message_id}
+    if event.type in SNAPSHOT_EVENT_TYPES:
+        return {"type": str(event.type), "seq": event.seq, **event.data}
     raise ValueError(f"unknown event type {event.type!r}")
+
+
+def room_updated_data(room: Room, *, base_url: str) -> dict:
+    """What a room.updated event carries besides its type and seq."""
+    return {"room": room_payload(room, base_url=base_url)}
+
+
+def participant_updated_data(participant: Participant) -> dict:
+    return {"participant": participant_payload(participant)}
+
+
+def report_created_data(report: Report) -> dict:
+    return {"report_id": report.pk, "message_id": report.message_id}
+
+
+def report_resolved_data(report: Report) -> dict:
+    return {"report_id": report.pk, "message_id": report.message_id, "resolution": report.resolution}

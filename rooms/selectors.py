@@ -1,23 +1,42 @@
-"""Reads: history pages and the event log that clients resume from."""
+"""Reads: history pages, the event log that clients resume from, and what teachers look after."""
 
 from __future__ import annotations
 
-from rooms.models import Message, Room, RoomEvent
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from django.db.models import Case, Count, Q, QuerySet, Value, When
+
+from accounts.models import Teacher
+from rooms.models import Message, Participant, Report, Role, Room, RoomEvent, RoomModerator
+from todaysmeet import clock
 
 HISTORY_LIMIT_DEFAULT = 50
 EVENTS_LIMIT_DEFAULT = 100
 PAGE_LIMIT_MAX = 100
+# Rows fetched per round trip when exporting a transcript; bounds its memory.
+TRANSCRIPT_CHUNK_SIZE = 500
 
 
 def message_list(
-    *, room: Room, before: int | None = None, since: int | None = None, limit: int = HISTORY_LIMIT_DEFAULT
+    *,
+    room: Room,
+    before: int | None = None,
+    since: int | None = None,
+    limit: int = HISTORY_LIMIT_DEFAULT,
+    include_deleted: bool = False,
 ) -> tuple[list[Message], bool]:
-    """One page of visible messages in ascending seq, and whether more lie beyond it.
+    """One page of messages in ascending seq, and whether more lie beyond it.
 
     With `since`, the page starts just after it and "more" means newer; otherwise
-    the page ends at `before` (or the head) and "more" means older.
+    the page ends at `before` (or the head) and "more" means older. Deleted
+    messages are left out unless `include_deleted` (for moderators).
     """
-    visible = Message.objects.filter(room=room, deleted_at__isnull=True)
+    if include_deleted:
+        visible = Message.objects.filter(room=room).select_related("deleted_by")
+    else:
+        visible = Message.objects.filter(room=room, deleted_at__isnull=True)
     if since is not None:
         rows = list(visible.filter(seq__gt=since).order_by("seq")[: limit + 1])
         return rows[:limit], len(rows) > limit
@@ -42,3 +61,62 @@ def events_since(
 
 def room_head(*, room_id: int) -> int | None:
     return Room.objects.filter(pk=room_id).values_list("seq", flat=True).first()
+
+
+@dataclass(frozen=True)
+class TeacherRoom:
+    """A room on a teacher's dashboard, with what they need to see at a glance."""
+
+    room: Room
+    role: Role
+    open_reports: int
+
+
+def room_list_for_teacher(
+    *, teacher: Teacher, query: str | None = None, state: Literal["open", "closed"] | None = None
+) -> list[TeacherRoom]:
+    """The rooms `teacher` owns or moderates, newest first; `query` is part of a name."""
+    moderated = RoomModerator.objects.filter(teacher=teacher).values("room_id")
+    rooms = Room.objects.filter(Q(owner=teacher) | Q(pk__in=moderated))
+    if query:
+        rooms = rooms.filter(name__contains=query.lower())
+    if state == "open":
+        rooms = rooms.filter(closes_at__gt=clock.now())
+    elif state == "closed":
+        rooms = rooms.filter(closes_at__lte=clock.now())
+    rooms = rooms.annotate(
+        owned=Case(When(owner=teacher, then=Value(True)), default=Value(False)),
+        open_report_count=Count("reports", filter=Q(reports__resolved_at__isnull=True)),
+    ).order_by("-created_at", "-pk")
+    return [
+        TeacherRoom(room=room, role=Role.OWNER if room.owned else Role.MODERATOR, open_reports=room.open_report_count)
+        for room in rooms
+    ]
+
+
+def report_open_count(*, room: Room) -> int:
+    return Report.objects.filter(room=room, resolved_at__isnull=True).count()
+
+
+def moderator_list(*, room: Room) -> list[Teacher]:
+    return [link.teacher for link in RoomModerator.objects.filter(room=room).select_related("teacher")]
+
+
+def participant_list(*, room: Room) -> QuerySet[Participant]:
+    """Everyone who joined, in order of joining, each with `post_count` (deleted posts included)."""
+    return Participant.objects.filter(room=room).annotate(post_count=Count("message")).order_by("joined_at", "pk")
+
+
+def report_list(*, room: Room, only_open: bool = True) -> QuerySet[Report]:
+    reports = Report.objects.filter(room=room).select_related("message__deleted_by", "reporter", "resolved_by")
+    if only_open:
+        reports = reports.filter(resolved_at__isnull=True)
+    return reports.order_by("created_at", "pk")
+
+
+def transcript_messages(*, room: Room, include_deleted: bool = False) -> Iterator[Message]:
+    """A room's messages in seq order, streamed from the database a chunk at a time."""
+    messages = Message.objects.filter(room=room)
+    if not include_deleted:
+        messages = messages.filter(deleted_at__isnull=True)
+    return messages.order_by("seq").iterator(chunk_size=TRANSCRIPT_CHUNK_SIZE)

@@ -1,64 +1,293 @@
-"""Every change to rooms, participants and messages goes through here.
+"""Every change to rooms, participants, messages and reports goes through here.
 
-Each service validates, writes inside one transaction, and hands its event to
+Each service validates, writes inside one transaction, and hands its events to
 the stream on commit, so a rolled-back write is never broadcast.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
 
 from accounts.models import Teacher
-from rooms.models import Message, Participant, Room, RoomEvent
-from rooms.payloads import event_payload
-from rooms.validation import clean_client_id, clean_message_text, clean_nickname, clean_room_name, clean_topic
-from streaming.publish import room_event_publish_on_commit
+from accounts.selectors import teacher_for_email
+from accounts.services import clean_email
+from rooms.colors import participant_color
+from rooms.models import LIFETIME_SPANS, Message, Participant, Report, Role, Room, RoomEvent, RoomModerator
+from rooms.payloads import (
+    event_payload,
+    participant_updated_data,
+    report_created_data,
+    report_resolved_data,
+    room_updated_data,
+)
+from rooms.validation import (
+    clean_client_id,
+    clean_flag,
+    clean_lifetime,
+    clean_message_text,
+    clean_nickname,
+    clean_report_reason,
+    clean_room_name,
+    clean_room_password,
+    clean_slow_mode_seconds,
+    clean_topic,
+)
+from streaming.publish import (
+    CLOSE_ROOM_DELETED,
+    CLOSE_UNAUTHORIZED,
+    room_event_publish_on_commit,
+    room_sockets_close_on_commit,
+)
 from todaysmeet import clock
-from todaysmeet.errors import Conflict, Forbidden, RateLimited
+from todaysmeet.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
 from todaysmeet.tokens import token_generate, token_hash
 
+# What PATCH /api/rooms/<name> may change.
+ROOM_SETTINGS = ("topic", "paused", "closed", "slow_mode_seconds", "password")
+REPORT_ACTIONS = ("delete", "dismiss")
+# Rooms deleted per transaction by the purge: each batch holds its locks briefly.
+PURGE_BATCH_SIZE = 50
 
-def room_create(*, owner: Teacher, name: object, topic: object = None) -> Room:
+
+def room_create(*, owner: Teacher, name: object, topic: object = None, lifetime: object = None) -> Room:
     cleaned_name = clean_room_name(name)
     cleaned_topic = clean_topic(topic)
+    cleaned_lifetime = clean_lifetime(lifetime)
     if Room.objects.filter(name=cleaned_name).exists():
         raise Conflict("That room name is taken.", code="name_taken", field="name")
+    created_at = clock.now()
     try:
         with transaction.atomic():
-            return Room.objects.create(name=cleaned_name, topic=cleaned_topic, owner=owner)
+            return Room.objects.create(
+                name=cleaned_name,
+                topic=cleaned_topic,
+                owner=owner,
+                lifetime=cleaned_lifetime,
+                created_at=created_at,
+                closes_at=created_at + LIFETIME_SPANS[cleaned_lifetime],
+            )
     except IntegrityError:
         raise Conflict("That room name is taken.", code="name_taken", field="name") from None
 
 
-def participant_join(*, room: Room, nickname: object, rejoining: Participant | None = None) -> tuple[Participant, str]:
+def room_update(*, room: Room, changes: Mapping[str, object], base_url: str) -> Room:
+    """Apply a teacher's changes to the room's settings; returns the room as stored.
+
+    Nothing effective to change means no event. A new password retires every
+    participant and closes every socket but the teachers'; removing the
+    password leaves everyone in.
+    """
+    for key in changes:
+        if key not in ROOM_SETTINGS:
+            raise Invalid(f"“{key}” is not a room setting that can be changed.", field=key)
+    cleaned: dict[str, object] = {}
+    if "topic" in changes:
+        cleaned["topic"] = clean_topic(changes["topic"])
+    for flag in ("paused", "closed"):
+        if flag in changes:
+            cleaned[flag] = clean_flag(changes[flag], field=flag)
+    if "slow_mode_seconds" in changes:
+        cleaned["slow_mode_seconds"] = clean_slow_mode_seconds(changes["slow_mode_seconds"])
+    if "password" in changes:
+        cleaned["password"] = clean_room_password(changes["password"])
+    # Password hashing is slow on purpose, so it happens before the room is
+    # locked: every post in the room waits for that lock.
+    password_hash_kept, password_hash_new = "", ""
+    if cleaned.get("password"):
+        current = Room.objects.filter(pk=room.pk).values_list("password_hash", flat=True).first() or ""
+        if current and check_password(cleaned["password"], current):
+            password_hash_kept = current
+        else:
+            password_hash_new = make_password(cleaned["password"])
+
+    with transaction.atomic():
+        locked_room = _lock_room(room)
+        changed: list[str] = []
+        for field in ("topic", "paused", "slow_mode_seconds"):
+            if field in cleaned and getattr(locked_room, field) != cleaned[field]:
+                setattr(locked_room, field, cleaned[field])
+                changed.append(field)
+        if "closed" in cleaned:
+            now = clock.now()
+            if cleaned["closed"] and locked_room.is_open:
+                locked_room.closes_at = now
+                changed.append("closes_at")
+            elif not cleaned["closed"] and not locked_room.is_open:
+                # Reopening gives the room a whole new lifetime from now.
+                locked_room.closes_at = now + locked_room.lifetime_span
+                changed.append("closes_at")
+        retires_participants = False
+        if "password" in cleaned:
+            password = cleaned["password"]
+            if not password:
+                if locked_room.password_hash:
+                    locked_room.password_hash = ""
+                    changed.append("password_hash")
+            elif not password_hash_kept or locked_room.password_hash != password_hash_kept:
+                # Hashed under the lock only if another teacher changed the password meanwhile.
+                locked_room.password_hash = password_hash_new or make_password(password)
+                locked_room.password_version += 1
+                changed += ["password_hash", "password_version"]
+                retires_participants = True
+        if not changed:
+            return locked_room
+        locked_room.save(update_fields=changed)
+        seq = _next_seq(locked_room)
+        _store_event(
+            locked_room, seq, RoomEvent.Type.ROOM_UPDATED, data=room_updated_data(locked_room, base_url=base_url)
+        )
+        if retires_participants:
+            # After the event, so a teacher's socket sees the change before anyone leaves.
+            room_sockets_close_on_commit(locked_room.pk, CLOSE_UNAUTHORIZED, keep_moderators=True)
+    return locked_room
+
+
+def room_delete(*, room: Room) -> None:
+    """Remove the room and everything in it, and close every socket on it."""
+    with transaction.atomic():
+        _rooms_delete([room.pk])
+
+
+def rooms_purge(*, closed_before: datetime, dry_run: bool = False) -> int:
+    """Delete every room that closed before `closed_before`; returns how many.
+
+    Works in batches, each its own transaction, so it can run from cron next
+    to live traffic and pick up where an interrupted run stopped.
+    """
+    closed = Room.objects.filter(closes_at__lt=closed_before)
+    if dry_run:
+        return closed.count()
+    purged = 0
+    while True:
+        with transaction.atomic():
+            # Locked, and re-filtered under the lock: a room reopened meanwhile is kept.
+            batch = list(closed.select_for_update().order_by("pk").values_list("pk", flat=True)[:PURGE_BATCH_SIZE])
+            if not batch:
+                return purged
+            _rooms_delete(batch)
+        purged += len(batch)
+
+
+def _rooms_delete(room_ids: list[int]) -> None:
+    # Children first, each one DELETE by room: the ORM's own cascade would load
+    # every message of a large room into memory to delete it.
+    RoomEvent.objects.filter(room_id__in=room_ids).delete()
+    Report.objects.filter(room_id__in=room_ids).delete()
+    Message.objects.filter(room_id__in=room_ids).delete()
+    Participant.objects.filter(room_id__in=room_ids).delete()
+    RoomModerator.objects.filter(room_id__in=room_ids).delete()
+    Room.objects.filter(pk__in=room_ids).delete()
+    for room_id in room_ids:
+        room_sockets_close_on_commit(room_id, CLOSE_ROOM_DELETED)
+
+
+def moderator_add(*, room: Room, email: object) -> tuple[Teacher, bool]:
+    """Make the teacher with `email` a moderator of `room`; returns them and whether that is new."""
+    teacher = teacher_for_email(clean_email(email))
+    if teacher is None:
+        raise NotFound("No teacher has signed up with that email.", code="teacher_not_found", field="email")
+    if teacher.pk == room.owner_id:
+        raise Invalid("That is the room's owner, who already runs it.", field="email")
+    try:
+        with transaction.atomic():
+            _, created = RoomModerator.objects.get_or_create(room=room, teacher=teacher)
+    except IntegrityError:
+        # The same teacher added twice at once: the other request made them one.
+        created = False
+    return teacher, created
+
+
+def moderator_remove(*, room: Room, email: object) -> bool:
+    """Returns whether the teacher was a moderator; removing a non-moderator is not an error."""
+    try:
+        cleaned_email = clean_email(email)
+    except Invalid:
+        return False
+    deleted, _ = RoomModerator.objects.filter(room=room, teacher__email=cleaned_email).delete()
+    return deleted > 0
+
+
+def participant_join(
+    *, room: Room, nickname: object, password: object = None, rejoining: Participant | None = None
+) -> tuple[Participant, str]:
     """Admit someone to `room`; returns the participant and a fresh bearer token.
 
-    A browser that already joined keeps its participant (same id) under the
-    new nickname, so a teacher can still tell who said what.
+    A browser that already joined keeps its participant (same id, colour and
+    mute) under the new nickname, so a teacher can still tell who said what.
     """
+    if room.is_private:
+        if password is None or password == "":
+            raise Forbidden("This room is private. Enter its password to join.", code="password_required")
+        if not isinstance(password, str) or not check_password(password, room.password_hash):
+            raise Forbidden("That is not the room's password.", code="wrong_password", field="password")
     cleaned_nickname = clean_nickname(nickname)
     token = token_generate()
     if rejoining is not None and rejoining.room_id == room.pk:
-        rejoining.nickname = cleaned_nickname
-        rejoining.token_hash = token_hash(token)
-        rejoining.save(update_fields=["nickname", "token_hash"])
-        return rejoining, token
+        with transaction.atomic():
+            # Fresh from the row: a teacher may have muted them since the caller read it.
+            participant = Participant.objects.select_for_update().get(pk=rejoining.pk)
+            participant.nickname = cleaned_nickname
+            participant.token_hash = token_hash(token)
+            participant.password_version = room.password_version
+            participant.save(update_fields=["nickname", "token_hash", "password_version"])
+        return participant, token
     participant = Participant.objects.create(
         room=room,
         nickname=cleaned_nickname,
+        # Round the palette, so the first people in a room all differ.
+        color=participant_color(Participant.objects.filter(room=room).count()),
         token_hash=token_hash(token),
+        password_version=room.password_version,
         post_allowance=settings.POST_RATE_BURST,
         post_allowance_at=clock.now(),
     )
     return participant, token
 
 
-def _spend_post_allowance(participant: Participant) -> None:
-    """Token bucket: a burst of POST_RATE_BURST, refilled at POST_RATE_PER_MINUTE."""
+def participant_mute(*, room: Room, participant: Participant, muted: bool) -> tuple[Participant, bool]:
+    """Mute or unmute; returns the participant and whether anything changed."""
+    with transaction.atomic():
+        locked_room = _lock_room(room)
+        locked = Participant.objects.select_for_update().get(pk=participant.pk)
+        if locked.muted == muted:
+            return locked, False
+        locked.muted = muted
+        locked.save(update_fields=["muted"])
+        _record_event(locked_room, RoomEvent.Type.PARTICIPANT_UPDATED, data=participant_updated_data(locked))
+    room.seq = locked_room.seq
+    return locked, True
+
+
+def _admit_participant_post(room: Room, participant: Participant) -> None:
+    """Refuse a participant's post the room's rules don't allow, and count it if they do."""
+    if participant.password_version != room.password_version:
+        raise Unauthenticated("The room's password changed. Join again.", code="invalid_token")
+    if room.paused:
+        raise Forbidden("The teacher has paused this room.", code="room_paused")
+    if participant.muted:
+        raise Forbidden("A teacher has muted you in this room.", code="muted")
     now = clock.now()
+    if room.slow_mode_seconds and participant.last_posted_at is not None:
+        wait = timedelta(seconds=room.slow_mode_seconds) - (now - participant.last_posted_at)
+        if wait > timedelta(0):
+            raise RateLimited(
+                f"Slow mode is on: one post every {room.slow_mode_seconds} seconds.",
+                code="slow_mode",
+                retry_after=wait.total_seconds(),
+            )
+    _spend_post_allowance(participant, now)
+    participant.last_posted_at = now
+    participant.save(update_fields=["post_allowance", "post_allowance_at", "last_posted_at"])
+
+
+def _spend_post_allowance(participant: Participant, now: datetime) -> None:
+    """Token bucket: a burst of POST_RATE_BURST, refilled at POST_RATE_PER_MINUTE."""
     refill_per_second = settings.POST_RATE_PER_MINUTE / 60
     allowance = participant.post_allowance
     if participant.post_allowance_at is not None:
@@ -70,19 +299,36 @@ def _spend_post_allowance(participant: Participant) -> None:
         raise RateLimited("You are posting too fast. Wait a moment.", retry_after=(1 - allowance) / refill_per_second)
     participant.post_allowance = allowance - 1
     participant.post_allowance_at = now
-    participant.save(update_fields=["post_allowance", "post_allowance_at"])
 
 
 def _lock_room(room: Room) -> Room:
     # Every event in a room is numbered under this row lock: whoever holds it
     # commits before the next seq can be taken, so seq order is commit order.
-    return Room.objects.select_for_update().get(pk=room.pk)
+    locked = Room.objects.select_for_update().filter(pk=room.pk).first()
+    if locked is None:
+        # Deleted while this request was on its way.
+        raise NotFound("There is no room with that name.", code="room_not_found")
+    return locked
 
 
 def _next_seq(room: Room) -> int:
     room.seq += 1
     room.save(update_fields=["seq"])
     return room.seq
+
+
+def _store_event(
+    room: Room, seq: int, event_type: str, *, message: Message | None = None, data: dict | None = None
+) -> RoomEvent:
+    event = RoomEvent.objects.create(room=room, seq=seq, type=event_type, message=message, data=data)
+    room_event_publish_on_commit(room.pk, event_payload(event))
+    return event
+
+
+def _record_event(
+    room: Room, event_type: str, *, message: Message | None = None, data: dict | None = None
+) -> RoomEvent:
+    return _store_event(room, _next_seq(room), event_type, message=message, data=data)
 
 
 def message_post(
@@ -92,13 +338,14 @@ def message_post(
 
     A repeated `client_id` from the same author returns the original message
     and changes nothing, so clients can retry a post whose answer they lost.
+    `author` is a participant of the room, or its owner or a moderator.
     """
-    cleaned_text = clean_message_text(text)
     cleaned_client_id: uuid.UUID | None = clean_client_id(client_id)
     if isinstance(author, Participant):
-        author_key, nickname = f"p{author.pk}", author.nickname
+        author_key, nickname, role, color = f"p{author.pk}", author.nickname, Role.PARTICIPANT, author.color
     else:
-        author_key, nickname = f"t{author.pk}", author.name_in_rooms
+        role = Role.OWNER if author.pk == room.owner_id else Role.MODERATOR
+        author_key, nickname, color = f"t{author.pk}", author.name_in_rooms, ""
 
     with transaction.atomic():
         locked_room = _lock_room(room)
@@ -108,10 +355,13 @@ def message_post(
             ).first()
             if original is not None:
                 return original, False
+        # Only now: a retry gets its original answer whatever text it carries.
+        cleaned_text = clean_message_text(text)
         if not locked_room.is_open:
             raise Forbidden("This room is closed.", code="room_closed")
+        # Teachers may post in a paused room and are never slowed or limited.
         if isinstance(author, Participant):
-            _spend_post_allowance(Participant.objects.select_for_update().get(pk=author.pk))
+            _admit_participant_post(locked_room, Participant.objects.select_for_update().get(pk=author.pk))
         seq = _next_seq(locked_room)
         message = Message.objects.create(
             room=locked_room,
@@ -119,14 +369,13 @@ def message_post(
             participant=author if isinstance(author, Participant) else None,
             teacher=author if isinstance(author, Teacher) else None,
             author_key=author_key,
+            author_role=role,
             nickname=nickname,
+            color=color,
             text=cleaned_text,
             client_id=cleaned_client_id,
         )
-        event = RoomEvent.objects.create(
-            room=locked_room, seq=seq, type=RoomEvent.Type.MESSAGE_CREATED, message=message
-        )
-        room_event_publish_on_commit(locked_room.pk, event_payload(event))
+        _store_event(locked_room, seq, RoomEvent.Type.MESSAGE_CREATED, message=message)
     room.seq = locked_room.seq
     return message, True
 
@@ -134,20 +383,73 @@ def message_post(
 def message_delete(*, room: Room, message: Message, deleted_by: Teacher) -> bool:
     """Hide a message from everyone; returns False if it was already deleted.
 
-    The row stays as evidence of what was said and who removed it.
+    The row stays as evidence of what was said and who removed it, and any
+    open reports on it are resolved as "deleted".
     """
     with transaction.atomic():
         locked_room = _lock_room(room)
-        locked_message = Message.objects.select_for_update().get(pk=message.pk)
-        if locked_message.is_deleted:
-            return False
-        seq = _next_seq(locked_room)
-        locked_message.deleted_at = clock.now()
-        locked_message.deleted_by = deleted_by
-        locked_message.save(update_fields=["deleted_at", "deleted_by"])
-        event = RoomEvent.objects.create(
-            room=locked_room, seq=seq, type=RoomEvent.Type.MESSAGE_DELETED, message=locked_message
-        )
-        room_event_publish_on_commit(locked_room.pk, event_payload(event))
+        deleted = _message_delete_locked(locked_room, message, deleted_by)
     room.seq = locked_room.seq
+    return deleted
+
+
+def _message_delete_locked(locked_room: Room, message: Message, deleted_by: Teacher) -> bool:
+    locked_message = Message.objects.select_for_update().get(pk=message.pk)
+    if locked_message.is_deleted:
+        return False
+    now = clock.now()
+    locked_message.deleted_at = now
+    locked_message.deleted_by = deleted_by
+    locked_message.save(update_fields=["deleted_at", "deleted_by"])
+    _record_event(locked_room, RoomEvent.Type.MESSAGE_DELETED, message=locked_message)
+    for report in Report.objects.select_for_update().filter(message=locked_message, resolved_at__isnull=True):
+        _report_resolve_locked(locked_room, report, Report.Resolution.DELETED, deleted_by, now)
     return True
+
+
+def report_create(*, room: Room, reporter: Participant, message: Message, reason: object = None) -> tuple[Report, bool]:
+    """File a report for the moderators; returns it and whether it is new.
+
+    A participant has at most one open report per message: reporting again
+    returns that one, so a double click is not two reports.
+    """
+    cleaned_reason = clean_report_reason(reason)
+    with transaction.atomic():
+        locked_room = _lock_room(room)
+        existing = Report.objects.filter(message=message, reporter=reporter, resolved_at__isnull=True).first()
+        if existing is not None:
+            return existing, False
+        if Message.objects.filter(pk=message.pk, deleted_at__isnull=False).exists():
+            raise NotFound("There is no such message in this room.", code="message_not_found")
+        report = Report.objects.create(room=locked_room, message=message, reporter=reporter, reason=cleaned_reason)
+        _record_event(locked_room, RoomEvent.Type.REPORT_CREATED, data=report_created_data(report))
+    room.seq = locked_room.seq
+    return report, True
+
+
+def report_resolve(*, room: Room, report: Report, action: object, resolved_by: Teacher) -> Report:
+    """Delete the reported message or dismiss the report. Resolving twice changes nothing."""
+    if action not in REPORT_ACTIONS:
+        raise Invalid("The action is “delete” or “dismiss”.", field="action")
+    with transaction.atomic():
+        locked_room = _lock_room(room)
+        locked = Report.objects.select_for_update().get(pk=report.pk)
+        if locked.is_open:
+            if action == "delete":
+                # Resolves this report and every other open one on the message.
+                if not _message_delete_locked(locked_room, locked.message, resolved_by):
+                    _report_resolve_locked(locked_room, locked, Report.Resolution.DELETED, resolved_by, clock.now())
+            else:
+                _report_resolve_locked(locked_room, locked, Report.Resolution.DISMISSED, resolved_by, clock.now())
+    room.seq = locked_room.seq
+    return Report.objects.select_related("message__deleted_by", "reporter", "resolved_by").get(pk=report.pk)
+
+
+def _report_resolve_locked(
+    locked_room: Room, report: Report, resolution: str, resolved_by: Teacher, now: datetime
+) -> None:
+    report.resolved_at = now
+    report.resolution = resolution
+    report.resolved_by = resolved_by
+    report.save(update_fields=["resolved_at", "resolution", "resolved_by"])
+    _record_event(locked_room, RoomEvent.Type.REPORT_RESOLVED, data=report_resolved_data(report))

@@ -4,8 +4,12 @@ from rooms import views
 
 app_name = "rooms"
 
+# "rooms" and "new" are reserved room names, so these can't shadow a room.
 urlpatterns = [
     path("", views.home, name="home"),
+    path("rooms/", views.dashboard, name="dashboard"),
     path("rooms/new/", views.room_new, name="new"),
     path("<str:name>/", views.room_page, name="room"),
+    path("<str:name>/projector/", views.projector, name="projector"),
+    path("<str:name>/transcript/", views.transcript, name="transcript"),
 ]

@@ -1,4 +1,4 @@
-"""Rules for what users type: room names, nicknames and message text."""
+"""Rules for what users type: room names, nicknames, message text and room settings."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import re
 import unicodedata
 import uuid
 
+from rooms.models import Room
 from todaysmeet.errors import Invalid
 
-ROOM_NAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+ROOM_NAME_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 ROOM_NAME_MIN, ROOM_NAME_MAX = 3, 40
+ROOM_NAME_SEARCH_PATTERN = re.compile(r"[a-z0-9-]*")
 # Names that would shadow a top-level URL or confuse people.
 RESERVED_ROOM_NAMES = frozenset(
     {"api", "ws", "static", "media", "admin", "accounts", "rooms", "healthz", "metrics", "about", "help", "new"}
@@ -17,25 +19,42 @@ RESERVED_ROOM_NAMES = frozenset(
 NICKNAME_MAX = 32
 TOPIC_MAX = 200
 MESSAGE_MAX = 280
+REPORT_REASON_MAX = 200
+SLOW_MODE_MAX_SECONDS = 300
+ROOM_PASSWORD_MIN, ROOM_PASSWORD_MAX = 4, 128
 # Bidi overrides and isolates let one message reorder the text around it.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def _is_control(char: str) -> bool:
-    return unicodedata.category(char) == "Cc"
+def _has_forbidden_characters(text: str, *, allowed: str = "") -> bool:
+    """Control characters, bidi controls and lone surrogates (which no encoder takes), except `allowed`."""
+    return any(
+        char not in allowed and (char in BIDI_CONTROLS or unicodedata.category(char) in {"Cc", "Cs"}) for char in text
+    )
+
+
+def is_room_name(name: str) -> bool:
+    """Whether `name` has the shape of a stored (lowercase) room name."""
+    return ROOM_NAME_MIN <= len(name) <= ROOM_NAME_MAX and ROOM_NAME_PATTERN.fullmatch(name) is not None
+
+
+def could_be_in_room_name(text: str) -> bool:
+    """Whether some room name could contain `text` (the empty string included)."""
+    return len(text) <= ROOM_NAME_MAX and ROOM_NAME_SEARCH_PATTERN.fullmatch(text) is not None
 
 
 def clean_room_name(value: object) -> str:
     if not isinstance(value, str):
         raise Invalid("A room name is required.", field="name")
     name = value.strip().lower()
-    if not ROOM_NAME_MIN <= len(name) <= ROOM_NAME_MAX or not ROOM_NAME_PATTERN.match(name):
+    # Reserved first, so a short one such as "ws" is told why it can't be had.
+    if name in RESERVED_ROOM_NAMES:
+        raise Invalid(f"“{name}” is reserved; pick another name.", code="name_reserved", field="name")
+    if not is_room_name(name):
         raise Invalid(
             "A room name is 3–40 lowercase letters, digits and hyphens, starting and ending with a letter or digit.",
             field="name",
         )
-    if name in RESERVED_ROOM_NAMES:
-        raise Invalid(f"“{name}” is reserved; pick another name.", code="name_reserved", field="name")
     return name
 
 
@@ -47,7 +66,7 @@ def clean_topic(value: object) -> str:
     topic = value.strip()
     if len(topic) > TOPIC_MAX:
         raise Invalid(f"The topic is at most {TOPIC_MAX} characters.", field="topic")
-    if any(_is_control(char) or char in BIDI_CONTROLS for char in topic):
+    if _has_forbidden_characters(topic):
         raise Invalid("The topic contains characters that are not allowed.", field="topic")
     return topic
 
@@ -58,7 +77,7 @@ def clean_nickname(value: object) -> str:
     nickname = value.strip()
     if not 1 <= len(nickname) <= NICKNAME_MAX:
         raise Invalid(f"A nickname is 1–{NICKNAME_MAX} characters.", field="nickname")
-    if any(_is_control(char) or char in BIDI_CONTROLS for char in nickname):
+    if _has_forbidden_characters(nickname):
         raise Invalid("The nickname contains characters that are not allowed.", field="nickname")
     return nickname
 
@@ -72,7 +91,7 @@ def clean_message_text(value: object) -> str:
     # len() counts code points, which is what the page's counter shows too.
     if len(text) > MESSAGE_MAX:
         raise Invalid(f"A message is at most {MESSAGE_MAX} characters.", code="text_too_long", field="text")
-    if any((_is_control(char) and char != "\n") or char in BIDI_CONTROLS for char in text):
+    if _has_forbidden_characters(text, allowed="\n"):
         raise Invalid("The message contains characters that are not allowed.", field="text")
     return text
 
@@ -86,3 +105,54 @@ def clean_client_id(value: object) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         raise Invalid("client_id must be a UUID.", field="client_id") from None
+
+
+def clean_lifetime(value: object) -> str:
+    if value is None:
+        return Room.Lifetime.ONE_WEEK
+    if value not in Room.Lifetime.values:
+        choices = ", ".join(f"“{choice}”" for choice in Room.Lifetime.values)
+        raise Invalid(f"The lifetime is one of {choices}.", field="lifetime")
+    return value
+
+
+def clean_flag(value: object, *, field: str) -> bool:
+    # Only real booleans: a stray "false" string must not pause a room.
+    if not isinstance(value, bool):
+        raise Invalid(f"{field} must be true or false.", field=field)
+    return value
+
+
+def clean_slow_mode_seconds(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SLOW_MODE_MAX_SECONDS:
+        raise Invalid(
+            f"slow_mode_seconds is a whole number from 0 to {SLOW_MODE_MAX_SECONDS}.", field="slow_mode_seconds"
+        )
+    return value
+
+
+def clean_room_password(value: object) -> str:
+    """The new password, or "" to make the room public again."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str):
+        raise Invalid("The password must be text, or null to remove it.", field="password")
+    # Not trimmed: people type exactly what the teacher wrote on the board.
+    if not ROOM_PASSWORD_MIN <= len(value) <= ROOM_PASSWORD_MAX:
+        raise Invalid(f"A room password is {ROOM_PASSWORD_MIN}–{ROOM_PASSWORD_MAX} characters.", field="password")
+    if _has_forbidden_characters(value):
+        raise Invalid("The password contains characters that are not allowed.", field="password")
+    return value
+
+
+def clean_report_reason(value: object) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Invalid("The reason must be text.", field="reason")
+    reason = value.replace("\r\n", "\n").strip()
+    if len(reason) > REPORT_REASON_MAX:
+        raise Invalid(f"A reason is at most {REPORT_REASON_MAX} characters.", field="reason")
+    if _has_forbidden_characters(reason, allowed="\n"):
+        raise Invalid("The reason contains characters that are not allowed.", field="reason")
+    return reason

@@ -1,28 +1,65 @@
-"""HTML pages. Writes go through the same services as the API."""
+"""HTML pages. Writes go through the same services as the API, reads through the same selectors."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from collections.abc import Generator
+from typing import Any
 
-from rooms import services
-from rooms.access import room_for_reader
-from rooms.api.http import SESSION_PARTICIPANTS_KEY
-from rooms.models import Participant
-from rooms.payloads import room_payload
+from django.contrib.auth.decorators import login_required
+from django.core.handlers.asgi import ASGIRequest
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET, require_http_methods
+
+from rooms import selectors, services
+from rooms.access import Actor, actor_for_session, room_by_name, room_is_readable_by, room_role
+from rooms.exports import _served_asynchronously
+from rooms.models import Room
+from rooms.payloads import participant_payload, room_moderator_payload, room_payload
 from rooms.validation import MESSAGE_MAX, ROOM_NAME_MAX
+from todaysmeet import clock
 from todaysmeet.errors import NotFound, ServiceError
 
+# In the order a teacher reads them, shortest first.
+LIFETIME_LABELS = {
+    Room.Lifetime.TWO_HOURS: "2 hours",
+    Room.Lifetime.ONE_DAY: "1 day",
+    Room.Lifetime.ONE_WEEK: "1 week",
+    Room.Lifetime.ONE_MONTH: "1 month",
+    Room.Lifetime.ONE_YEAR: "1 year",
+}
+DEFAULT_LIFETIME = Room.Lifetime.ONE_WEEK
+# Rows rendered per chunk of a streamed transcript: big enough to keep the
+# template overhead small, small enough that memory stays flat for any room.
+TRANSCRIPT_CHUNK_ROWS = 500
 
-@require_http_methods(["GET"])
+
+def _actor(request: HttpRequest) -> Actor:
+    return actor_for_session(user=request.user, session=request.session)
+
+
+def _room_or_404(name: str) -> Room:
+    try:
+        return room_by_name(name=name)
+    except NotFound:
+        raise Http404("No such room") from None
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/")
+
+
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     wanted = request.GET.get("room", "").strip().lower()
     error = None
     if wanted:
         try:
-            room = room_for_reader(name=wanted[:ROOM_NAME_MAX])
+            room = room_by_name(name=wanted[:ROOM_NAME_MAX])
         except NotFound:
             error = f"There is no room called “{wanted[:ROOM_NAME_MAX]}”."
         else:
@@ -31,40 +68,139 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:ROOM_NAME_MAX]
+    rows = selectors.room_list_for_teacher(teacher=request.user, query=query or None)
+    context = {
+        "query": query,
+        "open_rooms": [row for row in rows if row.room.is_open],
+        "closed_rooms": [row for row in rows if not row.room.is_open],
+        "now": clock.now(),
+    }
+    return render(request, "rooms/dashboard.html", context)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def room_new(request: HttpRequest) -> HttpResponse:
-    values = {"name": "", "topic": ""}
+    values = {"name": "", "topic": "", "lifetime": DEFAULT_LIFETIME}
     error = None
     if request.method == "POST":
-        values = {"name": request.POST.get("name", ""), "topic": request.POST.get("topic", "")}
+        values = {
+            "name": request.POST.get("name", ""),
+            "topic": request.POST.get("topic", ""),
+            "lifetime": request.POST.get("lifetime", DEFAULT_LIFETIME),
+        }
         try:
-            room = services.room_create(owner=request.user, name=values["name"], topic=values["topic"])
+            room = services.room_create(
+                owner=request.user, name=values["name"], topic=values["topic"], lifetime=values["lifetime"]
+            )
         except ServiceError as exception:
             error = exception.message
         else:
             return redirect(room)
-    return render(request, "rooms/new.html", {"values": values, "error": error}, status=400 if error else 200)
+    context = {"values": values, "error": error, "lifetimes": LIFETIME_LABELS.items()}
+    return render(request, "rooms/new.html", context, status=400 if error else 200)
 
 
-@require_http_methods(["GET"])
+def _page_room(request: HttpRequest, room: Room, *, readable: bool, role: str | None = None) -> dict[str, Any]:
+    """The room as a page's script starts from: what this person may see of it."""
+    base_url = _base_url(request)
+    if role is not None:
+        open_reports = selectors.report_open_count(room=room)
+        return room_moderator_payload(room, base_url=base_url, role=role, open_reports=open_reports)
+    if readable:
+        return room_payload(room, base_url=base_url)
+    # Enough to draw the page and ask for the password; nothing of what is said inside.
+    url = room_payload(room, base_url=base_url)["url"]
+    return {"name": room.name, "url": url, "is_private": True, "is_open": room.is_open}
+
+
+# The page's script posts with fetch and must find the CSRF token in a cookie,
+# even when nothing on the page rendered a {% csrf_token %}.
+@ensure_csrf_cookie
+@require_GET
 def room_page(request: HttpRequest, name: str) -> HttpResponse:
-    try:
-        room = room_for_reader(name=name)
-    except NotFound:
-        raise Http404("No such room") from None
+    room = _room_or_404(name)
     if room.name != name:
         return redirect(room)
-    is_owner = request.user.is_authenticated and request.user.pk == room.owner_id
-    participant_id = request.session.get(SESSION_PARTICIPANTS_KEY, {}).get(str(room.pk))
-    participant = Participant.objects.filter(pk=participant_id, room=room).first() if participant_id else None
+    actor = _actor(request)
+    role = room_role(actor=actor, room=room)
+    participant = None if role else actor.participant_in(room)
+    if role is not None:
+        me = {"nickname": actor.teacher.name_in_rooms, "role": str(role)}
+    else:
+        me = participant_payload(participant) if participant else None
+    locked = not room_is_readable_by(actor=actor, room=room)
+    # Someone whose password went stale is asked for the new one under the name they had.
+    remembered = actor.remembered_participant_in(room) if locked else None
     config = {
-        "room": room_payload(room, base_url=request.build_absolute_uri("/")),
-        "isOwner": is_owner,
-        "me": (
-            {"nickname": request.user.name_in_rooms}
-            if is_owner
-            else ({"id": participant.pk, "nickname": participant.nickname} if participant else None)
-        ),
+        "room": _page_room(request, room, readable=not locked, role=role),
+        "role": str(role) if role else None,
+        "isOwner": role == "owner",
+        "me": me,
+        "locked": locked,
+        "rememberedNickname": remembered.nickname if remembered else None,
         "maxLength": MESSAGE_MAX,
+        "dashboardUrl": reverse("rooms:dashboard"),
     }
-    return render(request, "rooms/room.html", {"room": room, "config": config, "is_owner": is_owner})
+    context = {
+        "room": room,
+        "config": config,
+        "role": config["role"],
+        "locked": locked,
+    }
+    return render(request, "rooms/room.html", context)
+
+
+@require_GET
+def projector(request: HttpRequest, name: str) -> HttpResponse:
+    room = _room_or_404(name)
+    if room.name != name:
+        return redirect("rooms:projector", name=room.name)
+    locked = not room_is_readable_by(actor=_actor(request), room=room)
+    # Never the moderator view: the projector's screen is seen by the whole class.
+    config = {"room": _page_room(request, room, readable=not locked), "locked": locked}
+    return render(request, "rooms/projector.html", {"room": room, "config": config, "locked": locked})
+
+
+@require_GET
+def transcript(request: HttpRequest, name: str) -> HttpResponse:
+    room = _room_or_404(name)
+    if room.name != name:
+        return redirect("rooms:transcript", name=room.name)
+    if not room_is_readable_by(actor=_actor(request), room=room):
+        return render(request, "rooms/transcript/private.html", {"room": room}, status=403)
+    header = {
+        "room": room,
+        "room_url": room_payload(room, base_url=_base_url(request))["url"],
+        "time_zone": timezone.get_current_timezone_name(),
+        "now": clock.now(),
+    }
+    chunks = _transcript_chunks(room, header)
+    # Over ASGI, Django reads a plain iterator whole before sending any of it;
+    # exports hands it to Daphne piece by piece instead.
+    content = _served_asynchronously(chunks) if isinstance(request, ASGIRequest) else chunks
+    response = StreamingHttpResponse(content, content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _transcript_chunks(room: Room, header: dict[str, Any]) -> Generator[str, None, None]:
+    """The page in pieces: a room of any size is rendered a bounded batch at a time."""
+    yield render_to_string("rooms/transcript/start.html", header)
+    count = 0
+    last_day = None
+    batch: list[dict[str, Any]] = []
+    for message in selectors.transcript_messages(room=room):
+        day = timezone.localtime(message.created_at).date()
+        batch.append({"message": message, "day": day if day != last_day else None})
+        last_day = day
+        count += 1
+        if len(batch) >= TRANSCRIPT_CHUNK_ROWS:
+            yield render_to_string("rooms/transcript/messages.html", {"rows": batch})
+            batch = []
+    if batch:
+        yield render_to_string("rooms/transcript/messages.html", {"rows": batch})
+    yield render_to_string("rooms/transcript/end.html", {"count": count})

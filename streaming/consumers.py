@@ -6,11 +6,15 @@ import json
 import logging
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from rooms.access import Actor, room_id_moderated_by, socket_actor
 from streaming.hub import room_hub
-from streaming.snapshot import StreamStart, room_id_for_name, stream_start
+from streaming.lifecycle import CLOSE_SERVICE_RESTART, is_draining, socket_closed, socket_opened
+from streaming.publish import CLOSE_UNAUTHORIZED
+from streaming.snapshot import StreamStart, aroom_id_for_name, forget_room_id, stream_start
 
 logger = logging.getLogger(__name__)
 
@@ -24,13 +28,20 @@ SOCKET_BACKLOG_LIMIT = 2000
 
 def _since_from_query(query_string: bytes) -> tuple[bool, int | None]:
     """(valid, since) from the handshake's query string; since is None when absent."""
-    values = parse_qs(query_string.decode("latin-1")).get("since")
+    # Blank values are kept: `since=` is a malformed cursor, as it is on the HTTP API.
+    values = parse_qs(query_string.decode("latin-1"), keep_blank_values=True).get("since")
     if not values:
         return True, None
     raw = values[-1]
     if not raw.isascii() or not raw.isdigit():
         return False, None
     return True, int(raw)
+
+
+def _token_from_query(query_string: bytes) -> str | None:
+    """`?token=` for clients that can't send a session cookie (a browser's socket uses its cookie)."""
+    values = parse_qs(query_string.decode("latin-1")).get("token")
+    return values[-1] if values else None
 
 
 def _base_url(scope: dict) -> str:
@@ -45,33 +56,69 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # channel layer once per room; no layer channel per socket.
     channel_layer_alias = None
 
+    async def dispatch(self, message: dict) -> None:
+        # Channels runs close_old_connections in a thread before every handler,
+        # a thread hop per connect and disconnect that queues behind HTTP
+        # requests in a storm. Every ORM call here goes through
+        # database_sync_to_async, which already does that on its own thread.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self) -> None:
         self.room_id: int | None = None
         self.last_seq = 0
         self.catching_up = True
         self.backlog: list[tuple[int, str]] = []
         await self.accept()
+        if is_draining():
+            # Accepted first so the client sees 1012 and goes to another
+            # process at once, rather than a refused handshake.
+            await self.close(code=CLOSE_SERVICE_RESTART)
+            return
+        socket_opened(self)
 
         valid, since = _since_from_query(self.scope.get("query_string", b""))
         if not valid:
             await self.close(code=CLOSE_INVALID_SINCE)
             return
-        room_id = await database_sync_to_async(room_id_for_name)(self.scope["url_route"]["kwargs"]["name"])
-        if room_id is None:
+        start = await self._subscribe_then_read(self.scope["url_route"]["kwargs"]["name"], since)
+        if start is None:
             await self.close(code=CLOSE_ROOM_NOT_FOUND)
             return
-
-        # Register for live events first and read state second: whatever
-        # commits in between arrives live and is de-duplicated by seq.
-        self.room_id = room_id
-        await room_hub().subscribe(room_id, self)
-        start: StreamStart = await database_sync_to_async(stream_start)(
-            room_id=room_id, since=since, base_url=_base_url(self.scope)
-        )
+        if not start.allowed:
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
         for frame in start.frames:
             await self.send(text_data=frame)
         self.last_seq = start.head
         await self._drain_backlog()
+
+    async def _subscribe_then_read(self, name: str, since: int | None) -> StreamStart | None:
+        """Register for the room's live events first and read its state second.
+
+        Whatever commits in between arrives live and is de-duplicated by seq.
+        None if there is no such room.
+        """
+        while True:
+            room_id, cached = await aroom_id_for_name(name)
+            if room_id is None:
+                return None
+            self.room_id = room_id
+            await room_hub().subscribe(room_id, self)
+            start: StreamStart | None = await database_sync_to_async(stream_start)(
+                room_id=room_id, name=name, since=since, base_url=_base_url(self.scope), reader=self._reader
+            )
+            if start is not None:
+                return start
+            await room_hub().unsubscribe(room_id, self)
+            self.room_id = None
+            forget_room_id(name)
+            if not cached:
+                return None
+            # The cached id was of a deleted room whose name has been taken
+            # again; the lookup just forgotten goes to the database this time.
 
     async def _drain_backlog(self) -> None:
         while self.backlog:
@@ -98,14 +145,29 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self._send_event(seq, text)
 
     async def reset(self, head: int) -> None:
-        self.last_seq = max(self.last_seq, head)
-        await self.send(text_data=json.dumps({"type": "reset", "seq": head}))
+        # Queued like an event, so it can't overtake hello and the replay; a
+        # reset to a head the socket has already reached is dropped like a duplicate.
+        await self.deliver(head, json.dumps({"type": "reset", "seq": head}))
+
+    async def close_for_room(self, code: int, keep_moderators: bool) -> None:
+        if keep_moderators and await database_sync_to_async(self._reader_moderates)():
+            return
+        await self.close(code=code)
+
+    def _reader(self) -> Actor:
+        """Who opened this socket. Sync: it may read the session and the teacher from the database."""
+        token = _token_from_query(self.scope.get("query_string", b""))
+        return socket_actor(token=token, session=self.scope.get("session") or {})
+
+    def _reader_moderates(self) -> bool:
+        return self.room_id is not None and room_id_moderated_by(room_id=self.room_id, actor=self._reader())
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         # The stream is receive-only; posting goes through the HTTP API.
         return
 
     async def disconnect(self, code: int) -> None:
+        socket_closed(self)
         if self.room_id is not None:
             await room_hub().unsubscribe(self.room_id, self)
             self.room_id = None

@@ -40,3 +40,24 @@ def room_event_send(room_id: int, seq: int, text: str) -> None:
         )
     except Exception:
         logger.warning("could not publish event %s of room %s", seq, room_id, exc_info=True)
+
+
+# Close codes for sockets a room no longer wants; not events, so no seq.
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_ROOM_DELETED = 4410
+
+
+def room_sockets_close_on_commit(room_id: int, code: int, *, keep_moderators: bool = False) -> None:
+    transaction.on_commit(lambda: room_sockets_close(room_id, code, keep_moderators=keep_moderators))
+
+
+def room_sockets_close(room_id: int, code: int, *, keep_moderators: bool = False) -> None:
+    # Like an event, a close is lost if the layer is down, and unlike one it is
+    # not repaired: the socket then lives until it reconnects and is checked again.
+    try:
+        async_to_sync(get_channel_layer().group_send)(
+            room_group(room_id),
+            {"type": "room.close", "room": room_id, "code": code, "keep_moderators": keep_moderators},
+        )
+    except Exception:
+        logger.warning("could not close the sockets of room %s", room_id, exc_info=True)

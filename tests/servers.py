@@ -7,13 +7,14 @@ and stops it at the end; nothing here listens beyond 127.0.0.1.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from django.conf import settings
@@ -70,7 +71,7 @@ def server_environment(**overrides: str) -> dict[str, str]:
 
 
 class DaphneProcess:
-    """One `daphne` serving todaysmeet.asgi on 127.0.0.1:<port>."""
+    """One `daphne` serving todaysmeet.asgi on 127.0.0.1:<port>; it can be started again on the same port."""
 
     def __init__(self, *, port: int | None = None, env: dict[str, str] | None = None, log_path: Path | None = None):
         self.port = port or free_port()
@@ -87,23 +88,39 @@ class DaphneProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-e",
+            f"tcp:port={self.port}:interface=127.0.0.1:backlog=1024",
+            "todaysmeet.asgi:application",
+        ]
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
     def start(self, timeout: float = 20) -> DaphneProcess:
-        self._log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        return self.launch().wait_until_serving(timeout)
+
+    def launch(self) -> DaphneProcess:
+        """Start the process without waiting for it, so several can start at once."""
+        if self._log in (None, subprocess.DEVNULL):
+            self._log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-e",
-                f"tcp:port={self.port}:interface=127.0.0.1:backlog=1024",
-                "todaysmeet.asgi:application",
-            ],
+            self.command(),
             cwd=REPO_ROOT,
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        wait_until(self._answers, timeout=timeout, interval=0.05, message=f"daphne on {self.port} did not start")
+        return self
+
+    def wait_until_serving(self, timeout: float = 20) -> DaphneProcess:
+        wait_until(self._answers, timeout=timeout, interval=0.05, message=f"server on {self.port} did not start")
         return self
 
     def _answers(self) -> bool:
@@ -119,6 +136,18 @@ class DaphneProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signum)
 
+    def wait(self, timeout: float) -> int:
+        """Until the process exits on its own; its exit code."""
+        assert self.process is not None
+        return self.process.wait(timeout=timeout)
+
+    def rss_kib(self) -> int:
+        """The server's resident memory, from /proc (Linux)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS in /proc status")
+
     def stop(self, timeout: float = 10) -> None:
         if self.process is None:
             return
@@ -131,4 +160,99 @@ class DaphneProcess:
                 self.process.wait()
         if self._log not in (None, subprocess.DEVNULL):
             self._log.close()
+        self._log = None
+        self.process = None
+
+
+class ServeProcess(DaphneProcess):
+    """`manage.py serve`, the production server: drains gracefully on SIGTERM and cuts off slow sockets."""
+
+    def __init__(self, *, drain_seconds: float = 1.0, serve_arguments: Sequence[str] = (), **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.drain_seconds = drain_seconds
+        self.serve_arguments = list(serve_arguments)
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            str(REPO_ROOT / "manage.py"),
+            "serve",
+            "--port",
+            str(self.port),
+            "--drain-seconds",
+            str(self.drain_seconds),
+            *self.serve_arguments,
+        ]
+
+
+def redis_server_path() -> str | None:
+    return shutil.which("redis-server")
+
+
+class RedisProcess:
+    """A private, memory-only `redis-server` on a free loopback port, which a test may kill and start again.
+
+    Started again on the same port it comes back empty, as a Redis without
+    persistence does after a crash: every group membership is gone.
+    """
+
+    def __init__(self, *, port: int | None = None, log_path: Path | None = None) -> None:
+        self.port = port or free_port()
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10) -> RedisProcess:
+        executable = redis_server_path()
+        if executable is None:
+            raise RuntimeError("redis-server is not installed")
+        log = str(self.log_path) if self.log_path else ""
+        self.process = subprocess.Popen(
+            [
+                executable,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                log,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self.answers, timeout=timeout, interval=0.02, message=f"redis-server on {self.port} did not start")
+        return self
+
+    def answers(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(f"redis-server exited with {self.process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as connection:
+                connection.sendall(b"PING\r\n")
+                return connection.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        """Crash it: no shutdown, no goodbye to its clients."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
         self.process = None

@@ -7,16 +7,26 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "todaysmeet.settings")
 django_http_application = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from streaming.origin import OriginValidator  # noqa: E402
 from streaming.routing import websocket_urlpatterns  # noqa: E402
+from todaysmeet.sync_threads import PinnedSyncThreads  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        # In production nginx serves /static/ first (deploy/); this keeps a
-        # bare `make run` complete.
-        "http": ASGIStaticFilesHandler(django_http_application),
-        "websocket": OriginValidator(URLRouter(websocket_urlpatterns)),
-    }
+# Bounded, reused database connections under ASGI (see todaysmeet/sync_threads.py).
+application = PinnedSyncThreads(
+    ProtocolTypeRouter(
+        {
+            # In production nginx serves /static/ first (deploy/); this keeps a
+            # bare `make run` complete.
+            "http": ASGIStaticFilesHandler(django_http_application),
+            # The origin is checked first, before any cookie is read. The session
+            # is loaded lazily, only for a private room: Channels' AuthMiddleware
+            # would load it, and the teacher, on every connect to every room.
+            "websocket": OriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        }
+    ),
+    threads=settings.DATABASE_THREADS,
 )

@@ -1,6 +1,7 @@
 """The one place the application asks for the time.
 
-Tests move this clock forward instead of sleeping (see the `clock` fixture).
+Tests move this clock forward instead of sleeping (see the `clock` fixture),
+and freeze it where real time passing during the test would change the answer.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 _offset = timedelta(0)
+_frozen_at: datetime | None = None
 
 
 def now() -> datetime:
-    return timezone.now() + _offset
+    base = _frozen_at if _frozen_at is not None else timezone.now()
+    return base + _offset
 
 
 def advance(delta: timedelta) -> None:
@@ -21,6 +24,13 @@ def advance(delta: timedelta) -> None:
     _offset += delta
 
 
+def freeze() -> None:
+    """Stop real time here: from now on only advance() moves the clock, until reset()."""
+    global _frozen_at
+    _frozen_at = timezone.now()
+
+
 def reset() -> None:
-    global _offset
+    global _offset, _frozen_at
     _offset = timedelta(0)
+    _frozen_at = None

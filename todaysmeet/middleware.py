@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import logging
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 logger = logging.getLogger(__name__)
 
-_STATUS_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 500: "internal_error"}
+# Exceptions Django itself turns into 400/403/404 answers; they are not our bugs.
+CLIENT_ERRORS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
+
+_STATUS_CODES = {
+    400: "invalid",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    500: "internal_error",
+}
 
 
 def _api_error(status: int, message: str) -> JsonResponse:
@@ -32,6 +43,11 @@ class ApiErrorMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith("/api/"):
+            return None
+        if isinstance(exception, RequestDataTooBig):
+            return _api_error(413, "The request body is too large.")
+        if isinstance(exception, CLIENT_ERRORS):
+            # Django answers these with a 4xx, which __call__ then renders as JSON.
             return None
         logger.exception("unhandled error in %s %s", request.method, request.path)
         return _api_error(500, "Something went wrong on our side. Try again.")

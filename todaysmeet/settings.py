@@ -11,6 +11,8 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from todaysmeet.env import env_bool, env_int, env_list, env_str
 
@@ -89,6 +91,9 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Threads that run sync (ORM) code under ASGI, each holding one database
+# connection for its life: a process uses at most this many (plus one).
+DATABASE_THREADS = env_int("DATABASE_THREADS", 4, minimum=1)
 
 # --- Channel layer -----------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -97,7 +102,14 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py's default 5 s socket timeout equals channels_redis's
+                # 5 s BZPOPMIN, so an idle receive timed out on the client
+                # (losing a message that arrived just then) instead of
+                # getting Redis's empty answer. Give that answer time to come.
+                # After Redis restarts, a pooled connection can look alive
+                # until it is used; one retry on a fresh connection keeps a
+                # publish from being lost to it (redis-py retries nothing by default).
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "retry": Retry(NoBackoff(), 1)}],
                 "prefix": env_str("CHANNEL_LAYER_PREFIX") or "todaysmeet",
                 "capacity": env_int("CHANNEL_LAYER_CAPACITY", 5000, minimum=100),
                 "expiry": 30,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -13,14 +14,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.selectors import teacher_for_token
-from rooms.access import ANONYMOUS, Actor
+from rooms.access import SESSION_PARTICIPANTS_KEY, Actor, actor_for_session, actor_for_token
 from rooms.models import Participant
 from todaysmeet.errors import Forbidden, Invalid, ServiceError, TooLarge, Unauthenticated
-from todaysmeet.tokens import token_hash
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-SESSION_PARTICIPANTS_KEY = "participants"
+FLAG_VALUES = {"1": True, "true": True, "0": False, "false": False}
+# Plain ASCII decimal: int() alone would also take " 7", "1_000" and "٣", and
+# raise ValueError on thousands of digits.
+INTEGER_PATTERN = re.compile(r"-?[0-9]{1,30}")
 
 
 def error(code: str, message: str, status: int, **extra: Any) -> JsonResponse:
@@ -45,7 +47,12 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        # A "\ud800" escape decodes to a lone surrogate, which neither the
+        # database nor the password hasher can encode: refuse it at the edge.
+        json.dumps(data, ensure_ascii=False).encode()
+    except (ValueError, RecursionError):
+        # ValueError covers bad syntax and bad UTF-8; RecursionError, nesting
+        # deeper than the parser will follow.
         raise Invalid("The request body is not valid JSON.", code="invalid_json") from None
     if not isinstance(data, dict):
         raise Invalid("The request body must be a JSON object.", code="invalid_json")
@@ -56,14 +63,33 @@ def query_int(request: HttpRequest, name: str, *, minimum: int, maximum: int | N
     raw = request.GET.get(name)
     if raw is None:
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise Invalid(f"{name} must be an integer.", field=name) from None
+    if not INTEGER_PATTERN.fullmatch(raw):
+        raise Invalid(f"{name} must be an integer.", field=name)
+    value = int(raw)
     if value < minimum or (maximum is not None and value > maximum):
         bounds = f"{minimum}–{maximum}" if maximum is not None else f"at least {minimum}"
         raise Invalid(f"{name} must be {bounds}.", field=name)
     return value
+
+
+def query_flag(request: HttpRequest, name: str) -> bool:
+    raw = request.GET.get(name)
+    if raw is None:
+        return False
+    if raw.lower() not in FLAG_VALUES:
+        raise Invalid(f"{name} must be 1 or 0.", field=name)
+    return FLAG_VALUES[raw.lower()]
+
+
+def query_choice(
+    request: HttpRequest, name: str, choices: tuple[str, ...], *, default: str | None = None
+) -> str | None:
+    raw = request.GET.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw not in choices:
+        raise Invalid(f"{name} must be one of: {', '.join(choices)}.", field=name)
+    return raw
 
 
 def bearer_token(request: HttpRequest) -> str | None:
@@ -79,18 +105,11 @@ def bearer_token(request: HttpRequest) -> str | None:
 def request_actor(request: HttpRequest) -> Actor:
     token = bearer_token(request)
     if token is not None:
-        teacher = teacher_for_token(token)
-        if teacher is not None:
-            return Actor(teacher=teacher)
-        participant = Participant.objects.select_related("room").filter(token_hash=token_hash(token)).first()
-        if participant is not None:
-            return Actor(participant=participant)
-        raise Unauthenticated("That token is not valid.", code="invalid_token")
-    teacher = request.user if request.user.is_authenticated else None
-    remembered = request.session.get(SESSION_PARTICIPANTS_KEY, {})
-    if teacher is None and not remembered:
-        return ANONYMOUS
-    return Actor(teacher=teacher, session_participant_ids={int(room): pid for room, pid in remembered.items()})
+        actor = actor_for_token(token)
+        if actor is None:
+            raise Unauthenticated("That token is not valid.", code="invalid_token")
+        return actor
+    return actor_for_session(user=request.user, session=request.session)
 
 
 def remember_participant(request: HttpRequest, participant: Participant) -> None:

@@ -5,15 +5,49 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts import services as account_services
-from rooms import selectors, services
-from rooms.access import Actor, message_for_moderator, room_author, room_for_reader, teacher_required
-from rooms.api.http import api_endpoint, json_body, query_int, remember_participant
-from rooms.payloads import event_payload, message_payload, room_payload
+from rooms import exports, selectors, services
+from rooms.access import (
+    Actor,
+    message_for_moderator,
+    message_for_reporter,
+    participant_for_moderator,
+    report_for_moderator,
+    room_author,
+    room_by_name,
+    room_for_reader,
+    room_moderator,
+    room_owner,
+    room_role,
+    teacher_required,
+)
+from rooms.api.http import api_endpoint, json_body, query_choice, query_flag, query_int, remember_participant
+from rooms.models import Room
+from rooms.payloads import (
+    event_payload,
+    message_moderator_payload,
+    message_payload,
+    participant_moderator_payload,
+    participant_payload,
+    report_payload,
+    room_moderator_payload,
+    room_payload,
+)
+from rooms.validation import could_be_in_room_name
 from todaysmeet.errors import Conflict, Invalid, Unauthenticated
 
 
 def _base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/")
+
+
+def _room_json(request: HttpRequest, actor: Actor, room: Room) -> dict:
+    """The moderator view for the room's teachers, the public one for everyone else."""
+    role = room_role(actor=actor, room=room)
+    if role is None:
+        return room_payload(room, base_url=_base_url(request))
+    return room_moderator_payload(
+        room, base_url=_base_url(request), role=role, open_reports=selectors.report_open_count(room=room)
+    )
 
 
 @api_endpoint("POST")
@@ -33,39 +67,70 @@ def tokens(request: HttpRequest, actor: Actor) -> HttpResponse:
     return JsonResponse({"token": account_services.teacher_token_issue(teacher=teacher)})
 
 
-@api_endpoint("POST")
+@api_endpoint("GET", "POST")
 def room_collection(request: HttpRequest, actor: Actor) -> HttpResponse:
     teacher = teacher_required(actor)
-    body = json_body(request)
-    room = services.room_create(owner=teacher, name=body.get("name"), topic=body.get("topic"))
-    return JsonResponse(room_payload(room, base_url=_base_url(request)), status=201)
+    if request.method == "POST":
+        body = json_body(request)
+        room = services.room_create(
+            owner=teacher, name=body.get("name"), topic=body.get("topic"), lifetime=body.get("lifetime")
+        )
+        return JsonResponse(
+            room_moderator_payload(room, base_url=_base_url(request), role="owner", open_reports=0), status=201
+        )
+
+    query = request.GET.get("q", "").strip().lower()
+    state = query_choice(request, "state", ("open", "closed"))
+    if not could_be_in_room_name(query):
+        return JsonResponse({"rooms": []})
+    base_url = _base_url(request)
+    rows = selectors.room_list_for_teacher(teacher=teacher, query=query, state=state)
+    return JsonResponse(
+        {
+            "rooms": [
+                room_moderator_payload(row.room, base_url=base_url, role=row.role, open_reports=row.open_reports)
+                for row in rows
+            ]
+        }
+    )
 
 
-@api_endpoint("GET")
+@api_endpoint("GET", "PATCH", "DELETE")
 def room_detail(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_for_reader(name=name)
-    return JsonResponse(room_payload(room, base_url=_base_url(request)))
+    if request.method == "GET":
+        room = room_for_reader(name=name, actor=actor)
+        return JsonResponse(_room_json(request, actor, room))
+    room = room_by_name(name=name)
+    if request.method == "DELETE":
+        room_owner(actor=actor, room=room)
+        services.room_delete(room=room)
+        return HttpResponse(status=204)
+    room_moderator(actor=actor, room=room)
+    room = services.room_update(room=room, changes=json_body(request), base_url=_base_url(request))
+    return JsonResponse(_room_json(request, actor, room))
 
 
 @api_endpoint("POST")
 def room_join(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_for_reader(name=name)
+    room = room_by_name(name=name)
     body = json_body(request)
     from_browser = actor.participant is None and "Authorization" not in request.headers
-    rejoining = actor.participant_in(room) if from_browser else None
-    participant, token = services.participant_join(room=room, nickname=body.get("nickname"), rejoining=rejoining)
+    rejoining = actor.remembered_participant_in(room) if from_browser else None
+    participant, token = services.participant_join(
+        room=room, nickname=body.get("nickname"), password=body.get("password"), rejoining=rejoining
+    )
     if from_browser:
         remember_participant(request, participant)
     return JsonResponse(
-        {"token": token, "participant": {"id": participant.pk, "nickname": participant.nickname}},
+        {"token": token, "participant": participant_payload(participant)},
         status=200 if rejoining is not None else 201,
     )
 
 
 @api_endpoint("GET", "POST")
 def room_messages(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_for_reader(name=name)
     if request.method == "POST":
+        room = room_for_reader(name=name, actor=actor)
         author = room_author(actor=actor, room=room)
         body = json_body(request)
         message, created = services.message_post(
@@ -73,30 +138,49 @@ def room_messages(request: HttpRequest, actor: Actor, name: str) -> HttpResponse
         )
         return JsonResponse({"message": message_payload(message)}, status=201 if created else 200)
 
+    include_deleted = query_flag(request, "include_deleted")
+    if include_deleted:
+        room = room_by_name(name=name)
+        room_moderator(actor=actor, room=room)
+    else:
+        room = room_for_reader(name=name, actor=actor)
     before = query_int(request, "before", minimum=0)
     since = query_int(request, "since", minimum=0)
     if before is not None and since is not None:
         raise Invalid("Give either before or since, not both.", code="conflicting_cursors")
     limit = query_int(request, "limit", minimum=1, maximum=selectors.PAGE_LIMIT_MAX)
     messages, has_more = selectors.message_list(
-        room=room, before=before, since=since, limit=limit or selectors.HISTORY_LIMIT_DEFAULT
+        room=room,
+        before=before,
+        since=since,
+        limit=limit or selectors.HISTORY_LIMIT_DEFAULT,
+        include_deleted=include_deleted,
     )
-    return JsonResponse(
-        {"messages": [message_payload(message) for message in messages], "has_more": has_more, "seq": room.seq}
-    )
+    render = message_moderator_payload if include_deleted else message_payload
+    return JsonResponse({"messages": [render(message) for message in messages], "has_more": has_more, "seq": room.seq})
 
 
 @api_endpoint("DELETE")
 def room_message_detail(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
-    room = room_for_reader(name=name)
+    room = room_by_name(name=name)
     message = message_for_moderator(actor=actor, room=room, message_id=message_id)
     services.message_delete(room=room, message=message, deleted_by=actor.teacher)
     return HttpResponse(status=204)
 
 
+@api_endpoint("POST")
+def room_message_report(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
+    room = room_by_name(name=name)
+    reporter, message = message_for_reporter(actor=actor, room=room, message_id=message_id)
+    body = json_body(request)
+    report, created = services.report_create(room=room, reporter=reporter, message=message, reason=body.get("reason"))
+    report = selectors.report_list(room=room, only_open=False).get(pk=report.pk)
+    return JsonResponse({"report": report_payload(report)}, status=201 if created else 200)
+
+
 @api_endpoint("GET")
 def room_events(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_for_reader(name=name)
+    room = room_for_reader(name=name, actor=actor)
     since = query_int(request, "since", minimum=0)
     if since is None:
         raise Invalid("since is required.", field="since")
@@ -107,3 +191,100 @@ def room_events(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
         room_id=room.pk, since=since, limit=limit or selectors.EVENTS_LIMIT_DEFAULT
     )
     return JsonResponse({"events": [event_payload(event) for event in events], "seq": room.seq, "has_more": has_more})
+
+
+@api_endpoint("GET", "POST")
+def room_moderators(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    room = room_by_name(name=name)
+    if request.method == "POST":
+        room_owner(actor=actor, room=room)
+        teacher, created = services.moderator_add(room=room, email=json_body(request).get("email"))
+        return JsonResponse({"moderator": {"email": teacher.email}}, status=201 if created else 200)
+    room_moderator(actor=actor, room=room)
+    return JsonResponse({"moderators": [{"email": teacher.email} for teacher in selectors.moderator_list(room=room)]})
+
+
+@api_endpoint("DELETE")
+def room_moderator_detail(request: HttpRequest, actor: Actor, name: str, email: str) -> HttpResponse:
+    room = room_by_name(name=name)
+    room_owner(actor=actor, room=room)
+    services.moderator_remove(room=room, email=email)
+    return HttpResponse(status=204)
+
+
+@api_endpoint("GET")
+def room_participants(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    room = room_by_name(name=name)
+    room_moderator(actor=actor, room=room)
+    participants = selectors.participant_list(room=room)
+    return JsonResponse(
+        {
+            "participants": [
+                participant_moderator_payload(participant, post_count=participant.post_count)
+                for participant in participants
+            ]
+        }
+    )
+
+
+def _participant_mute(request: HttpRequest, actor: Actor, name: str, participant_id: int, muted: bool) -> HttpResponse:
+    room = room_by_name(name=name)
+    participant = participant_for_moderator(actor=actor, room=room, participant_id=participant_id)
+    participant, _ = services.participant_mute(room=room, participant=participant, muted=muted)
+    post_count = selectors.participant_list(room=room).get(pk=participant.pk).post_count
+    return JsonResponse({"participant": participant_moderator_payload(participant, post_count=post_count)})
+
+
+@api_endpoint("POST")
+def room_participant_mute(request: HttpRequest, actor: Actor, name: str, participant_id: int) -> HttpResponse:
+    return _participant_mute(request, actor, name, participant_id, muted=True)
+
+
+@api_endpoint("POST")
+def room_participant_unmute(request: HttpRequest, actor: Actor, name: str, participant_id: int) -> HttpResponse:
+    return _participant_mute(request, actor, name, participant_id, muted=False)
+
+
+@api_endpoint("GET")
+def room_reports(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    room = room_by_name(name=name)
+    room_moderator(actor=actor, room=room)
+    state = query_choice(request, "state", ("open", "all"), default="open")
+    reports = selectors.report_list(room=room, only_open=state == "open")
+    return JsonResponse({"reports": [report_payload(report) for report in reports]})
+
+
+@api_endpoint("POST")
+def room_report_resolve(request: HttpRequest, actor: Actor, name: str, report_id: int) -> HttpResponse:
+    room = room_by_name(name=name)
+    report = report_for_moderator(actor=actor, room=room, report_id=report_id)
+    report = services.report_resolve(
+        room=room, report=report, action=json_body(request).get("action"), resolved_by=actor.teacher
+    )
+    return JsonResponse({"report": report_payload(report)})
+
+
+@api_endpoint("GET")
+def room_transcript_csv(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    room = room_by_name(name=name)
+    room_moderator(actor=actor, room=room)
+    messages = selectors.transcript_messages(room=room, include_deleted=query_flag(request, "include_deleted"))
+    return exports.download(
+        request,
+        exports.transcript_csv(messages),
+        filename=f"{room.name}-transcript.csv",
+        content_type="text/csv; charset=utf-8",
+    )
+
+
+@api_endpoint("GET")
+def room_transcript_json(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    room = room_by_name(name=name)
+    room_moderator(actor=actor, room=room)
+    messages = selectors.transcript_messages(room=room, include_deleted=query_flag(request, "include_deleted"))
+    return exports.download(
+        request,
+        exports.transcript_json(room.name, messages),
+        filename=f"{room.name}-transcript.json",
+        content_type="application/json",
+    )

@@ -1,0 +1,183 @@
+// One simulated reader: a websocket that behaves like rooms/static/rooms/stream.js.
+//
+// It applies events strictly in seq order, fills a jump in seq from
+// GET /events, resumes with `since` after any close (jittered exponential
+// backoff, to any server), and records what it saw for the report. Because
+// events are applied in order, everything at or below `lastSeq` has been
+// seen, so a message is lost for this reader exactly when its seq is above
+// lastSeq at the end.
+
+import WebSocket from "ws";
+
+import { request } from "./http.mjs";
+
+const RECONNECT_BASE_MS = 500;
+// Lower than the browser's 15 s: a bench run lasts a minute, not a lesson.
+const RECONNECT_CAP_MS = 5000;
+const HANDSHAKE_TIMEOUT_MS = 10000;
+const FILL_RETRY_MS = 250;
+
+export class Listener {
+  constructor({ room, targets, firstTarget, tally, since = 0 }) {
+    this.room = room;
+    this.targets = targets;
+    this.targetIndex = firstTarget;
+    this.tally = tally;
+    this.lastSeq = since;
+    this.socket = null;
+    this.stopped = false;
+    this.attempt = 0;
+    this.retryTimer = null;
+    this.queue = [];
+    this.busy = false;
+    // Per connection: which seqs this socket delivered, to tell a duplicate
+    // from a late (out-of-order) frame. Bytes indexed by seq.
+    this.seenOnConnection = new Uint8Array(64);
+    this.connectionSince = since;
+    this.openedAt = null;
+    this.helloAt = null;
+    this.firstMessageAt = null;
+    this.onFirstHello = null;
+  }
+
+  get target() {
+    return this.targets[this.targetIndex % this.targets.length];
+  }
+
+  open() {
+    this.retryTimer = null;
+    if (this.stopped) return;
+    const url = `${this.target.replace(/^http/, "ws")}/ws/rooms/${this.room.name}/?since=${this.lastSeq}`;
+    this.connectionSince = this.lastSeq;
+    this.seenOnConnection.fill(0);
+    if (this.openedAt === null) this.openedAt = performance.now();
+    // A browser's Origin, so both servers check it as they would for the page.
+    const socket = new WebSocket(url, {
+      perMessageDeflate: false,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      origin: this.target,
+    });
+    this.socket = socket;
+    socket.on("message", (data) => {
+      if (this.socket !== socket) return;
+      let frame;
+      try {
+        frame = JSON.parse(data.toString());
+      } catch {
+        this.tally.count("malformed frames");
+        return;
+      }
+      this.queue.push(frame);
+      if (!this.busy) this.drain();
+    });
+    socket.on("error", (error) => {
+      this.tally.count(`socket error: ${error.code ?? error.message.slice(0, 40)}`);
+    });
+    socket.on("close", (code) => this.closed(socket, code));
+  }
+
+  closed(socket, code) {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    if (this.stopped) return;
+    this.tally.count(`close ${code}`);
+    this.tally.reconnects += 1;
+    // Whatever was queued belongs to the old connection; the next one resumes after lastSeq.
+    this.queue = [];
+    const ceiling = Math.min(RECONNECT_CAP_MS, RECONNECT_BASE_MS * 2 ** this.attempt);
+    this.attempt += 1;
+    this.targetIndex += 1;
+    this.retryTimer = setTimeout(() => this.open(), Math.random() * ceiling);
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.socket?.terminate();
+    this.socket = null;
+  }
+
+  async drain() {
+    this.busy = true;
+    try {
+      while (this.queue.length && !this.stopped) {
+        await this.handle(this.queue.shift());
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async handle(frame) {
+    if (frame.type === "hello") {
+      this.attempt = 0;
+      if (this.helloAt === null) {
+        this.helloAt = performance.now();
+        this.onFirstHello?.(this);
+      }
+      return;
+    }
+    if (!Number.isInteger(frame.seq)) return;
+    this.markSeen(frame.seq);
+    if (frame.type === "reset") {
+      await this.fill(frame.seq);
+      return;
+    }
+    if (frame.seq <= this.lastSeq) {
+      return;
+    }
+    if (frame.seq > this.lastSeq + 1) {
+      this.tally.gaps += 1;
+      await this.fill(frame.seq - 1);
+      if (frame.seq <= this.lastSeq) return;
+    }
+    this.apply(frame, "socket");
+  }
+
+  markSeen(seq) {
+    if (seq <= this.lastSeq) {
+      const again = seq <= this.connectionSince || this.seenOnConnection[seq] === 1;
+      if (again) this.tally.duplicated += 1;
+      else this.tally.outOfOrder += 1;
+    }
+    if (seq >= this.seenOnConnection.length) {
+      const grown = new Uint8Array(Math.max(seq + 1, this.seenOnConnection.length * 2));
+      grown.set(this.seenOnConnection);
+      this.seenOnConnection = grown;
+    }
+    this.seenOnConnection[seq] = 1;
+  }
+
+  apply(event, via) {
+    this.lastSeq = event.seq;
+    if (event.type !== "message.created") return;
+    const sentAt = this.tally.sentAt.get(event.message?.client_id);
+    if (sentAt === undefined) return;
+    const now = performance.now();
+    this.firstMessageAt ??= now;
+    this.tally.delivered(now - sentAt, via);
+  }
+
+  // Page through /events until `through` is applied, as stream.js does.
+  async fill(through) {
+    while (this.lastSeq < through && !this.stopped) {
+      let answer;
+      try {
+        answer = await request("GET", `${this.target}/api/rooms/${this.room.name}/events?since=${this.lastSeq}`);
+      } catch {
+        answer = null;
+      }
+      this.tally.fillRequests += 1;
+      if (answer?.status !== 200) {
+        this.tally.count(`fill failed: ${answer?.status ?? "network"}`);
+        await new Promise((resolve) => setTimeout(resolve, FILL_RETRY_MS));
+        continue;
+      }
+      const before = this.lastSeq;
+      for (const event of answer.body.events) {
+        if (event.seq === this.lastSeq + 1) this.apply(event, "fill");
+      }
+      if (!answer.body.has_more && this.lastSeq === before) return;
+    }
+  }
+}

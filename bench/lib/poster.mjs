@@ -1,0 +1,100 @@
+// Posts at a fixed rate per room through the HTTP API, the way the page does:
+// each post gets a fresh client_id and is retried with that same client_id
+// after a network error, a 5xx or a 429, so a retry never doubles a message.
+
+import { randomUUID } from "node:crypto";
+
+import { request } from "./http.mjs";
+
+const RETRY_BASE_MS = 200;
+const RETRY_CAP_MS = 4000;
+// Posts are open-loop (they don't wait for the previous answer), like real
+// students; past this many unanswered, the bench stops adding more rather
+// than growing without bound, and counts what it skipped.
+const MAX_POSTS_IN_FLIGHT = 500;
+// Makes a message about as long as a typical classroom question.
+const FILLER = "Is this going to be on the test, or only the parts we covered in class?";
+
+export class Poster {
+  constructor({ rooms, targets, tally, deadline }) {
+    this.rooms = rooms;
+    this.targets = targets;
+    this.tally = tally;
+    this.deadline = deadline;
+    this.inFlight = new Set();
+    this.timers = [];
+    this.targetIndex = 0;
+  }
+
+  // Post `perSecond` messages a second in every room, each room starting at a
+  // random point of the first interval so rooms don't post in lockstep.
+  start(perSecond) {
+    const interval = 1000 / perSecond;
+    for (const room of this.rooms) {
+      let next = performance.now() + Math.random() * interval;
+      const tick = () => {
+        this.post(room);
+        next += interval;
+        this.timers[room.index] = setTimeout(tick, Math.max(0, next - performance.now()));
+      };
+      this.timers[room.index] = setTimeout(tick, Math.max(0, next - performance.now()));
+    }
+  }
+
+  stop() {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers = [];
+  }
+
+  async settled() {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  post(room) {
+    if (this.inFlight.size >= MAX_POSTS_IN_FLIGHT) {
+      this.tally.postsSkipped += 1;
+      return;
+    }
+    const clientId = randomUUID();
+    const token = room.tokens[room.postCount % room.tokens.length];
+    room.postCount += 1;
+    const sentAt = performance.now();
+    this.tally.sentAt.set(clientId, sentAt);
+    this.tally.postsSent += 1;
+    const attempt = this.deliver(room, token, clientId, sentAt);
+    this.inFlight.add(attempt);
+    attempt.finally(() => this.inFlight.delete(attempt));
+  }
+
+  async deliver(room, token, clientId, sentAt) {
+    const body = { text: `${FILLER} #${room.postCount}`, client_id: clientId };
+    for (let attempt = 0; performance.now() < this.deadline; attempt += 1) {
+      const target = this.targets[this.targetIndex++ % this.targets.length];
+      let answer = null;
+      try {
+        answer = await request("POST", `${target}/api/rooms/${room.name}/messages`, { body, token });
+      } catch {
+        this.tally.count("post network error");
+      }
+      if (answer && (answer.status === 201 || answer.status === 200)) {
+        this.tally.postsAcked += 1;
+        this.tally.postLatency.add(performance.now() - sentAt);
+        room.ackedSeqs.push(answer.body.message.seq);
+        return;
+      }
+      let waitMs = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
+      if (answer?.status === 429) {
+        this.tally.postsRateLimited += 1;
+        waitMs = Math.max(waitMs, (answer.body?.error?.retry_after ?? 1) * 1000);
+      } else if (answer && answer.status < 500) {
+        this.tally.count(`post refused: ${answer.status} ${answer.body?.error?.code}`);
+        break;
+      } else if (answer) {
+        this.tally.count(`post ${answer.status}`);
+      }
+      this.tally.postRetries += 1;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+    this.tally.postsFailed += 1;
+  }
+}

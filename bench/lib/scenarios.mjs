@@ -1,0 +1,231 @@
+// The three scenarios of issue 4 and how one run of them goes.
+
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+import { requestOk } from "./http.mjs";
+import { Listener } from "./listener.mjs";
+import { Poster } from "./poster.mjs";
+import { round } from "./tally.mjs";
+import { totals } from "./server_processes.mjs";
+
+export const SCENARIOS = {
+  classrooms: {
+    summary: "50 rooms × 30 sockets, 1 post/s per room",
+    rooms: 50,
+    socketsPerRoom: 30,
+    postsPerSecondPerRoom: 1,
+  },
+  "big-room": {
+    summary: "1 room × 1,000 sockets, 10 posts/s",
+    rooms: 1,
+    socketsPerRoom: 1000,
+    postsPerSecondPerRoom: 10,
+  },
+  "connect-storm": {
+    summary: "2,000 sockets (50 rooms × 40) opened at once, 1 post/s per room from the start",
+    rooms: 50,
+    socketsPerRoom: 40,
+    postsPerSecondPerRoom: 1,
+    storm: true,
+  },
+};
+
+// Sockets opening at once in the steady scenarios; the storm opens them all.
+const CONNECT_WINDOW = 100;
+const CONNECT_TIMEOUT_MS = 60000;
+const STORM_TIMEOUT_MS = 30000;
+// After the last post: how long listeners get to catch up before what they
+// lack is counted as lost.
+const SETTLE_TIMEOUT_MS = 15000;
+const IDLE_BEFORE_MEASURING_MS = 2000;
+const SETUP_CONCURRENCY = 8;
+// Each poster token stays at half the default allowance (60 posts a minute),
+// so the default rate limit never refuses a bench post.
+const POSTS_PER_MINUTE_PER_TOKEN = 30;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(condition, timeoutMs, intervalMs = 20) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (condition()) return true;
+    await sleep(intervalMs);
+  }
+  return condition();
+}
+
+async function inBatches(items, size, work) {
+  const results = [];
+  for (let start = 0; start < items.length; start += size) {
+    results.push(...(await Promise.all(items.slice(start, start + size).map(work))));
+  }
+  return results;
+}
+
+async function createRooms(scenario, target, runId) {
+  const password = randomBytes(18).toString("base64url");
+  const { token: teacherToken } = await requestOk("POST", `${target}/api/teachers`, {
+    body: { email: `bench-${runId}@example.org`, password },
+  });
+  const tokensPerRoom = Math.max(2, Math.ceil((scenario.postsPerSecondPerRoom * 60) / POSTS_PER_MINUTE_PER_TOKEN));
+  const indexes = [...Array(scenario.rooms).keys()];
+  return inBatches(indexes, SETUP_CONCURRENCY, async (index) => {
+    const name = `bench-${runId}-${index}`;
+    await requestOk("POST", `${target}/api/rooms`, { token: teacherToken, body: { name, topic: "load test" } });
+    const tokens = [];
+    for (let poster = 0; poster < tokensPerRoom; poster += 1) {
+      const joined = await requestOk("POST", `${target}/api/rooms/${name}/join`, {
+        body: { nickname: `poster ${poster}` },
+      });
+      tokens.push(joined.token);
+    }
+    return { index, name, tokens, postCount: 0, ackedSeqs: [] };
+  });
+}
+
+function openAll(listeners) {
+  for (const listener of listeners) listener.open();
+}
+
+async function openInWindow(listeners) {
+  let next = 0;
+  let greeted = 0;
+  for (const listener of listeners) listener.onFirstHello = () => (greeted += 1);
+  await waitFor(
+    () => {
+      while (next < listeners.length && next - greeted < CONNECT_WINDOW) listeners[next++].open();
+      return greeted === listeners.length;
+    },
+    CONNECT_TIMEOUT_MS,
+    5,
+  );
+}
+
+function spanSeconds(listeners, field, from) {
+  const times = listeners.map((listener) => listener[field]).filter((time) => time !== null);
+  if (times.length < listeners.length) return null;
+  return round((Math.max(...times) - from) / 1000, 2);
+}
+
+function caughtUp(listener) {
+  const acked = listener.room.ackedSeqs;
+  return acked.length === 0 || listener.lastSeq >= Math.max(...acked);
+}
+
+export async function runScenario(name, { targets, pids, durationSeconds, tally }) {
+  const scenario = SCENARIOS[name];
+  const runId = Date.now().toString(36) + randomBytes(2).toString("hex");
+  const report = { scenario: name, summary: scenario.summary, targets, durationSeconds };
+
+  const rooms = await createRooms(scenario, targets[0], runId);
+  const listeners = [];
+  for (const room of rooms) {
+    for (let index = 0; index < scenario.socketsPerRoom; index += 1) {
+      listeners.push(new Listener({ room, targets, firstTarget: listeners.length, tally }));
+    }
+  }
+  report.sockets = listeners.length;
+  await sleep(IDLE_BEFORE_MEASURING_MS);
+  const before = totals(pids);
+  const clientCpuBefore = process.cpuUsage();
+
+  const postDeadline = () => performance.now() + durationSeconds * 1000 + SETTLE_TIMEOUT_MS;
+  const poster = new Poster({ rooms, targets, tally, deadline: Infinity });
+  const connectStart = performance.now();
+  let postStart = null;
+  let postCpuBefore = null;
+  if (scenario.storm) {
+    poster.deadline = postDeadline();
+    postStart = connectStart;
+    postCpuBefore = before;
+    poster.start(scenario.postsPerSecondPerRoom);
+    openAll(listeners);
+    await waitFor(() => listeners.every((listener) => listener.firstMessageAt !== null), STORM_TIMEOUT_MS);
+    report.storm = {
+      allConnectedSeconds: spanSeconds(listeners, "helloAt", connectStart),
+      allReceivingSeconds: spanSeconds(listeners, "firstMessageAt", connectStart),
+      receiving: listeners.filter((listener) => listener.firstMessageAt !== null).length,
+    };
+  } else {
+    await openInWindow(listeners);
+  }
+  const connected = listeners.filter((listener) => listener.helloAt !== null).length;
+  const connectSeconds = spanSeconds(listeners, "helloAt", connectStart);
+  report.connect = {
+    connected,
+    seconds: connectSeconds,
+    perSecond: connectSeconds ? Math.round(connected / connectSeconds) : null,
+  };
+
+  if (scenario.storm) {
+    poster.stop();
+    await poster.settled();
+  }
+  await sleep(IDLE_BEFORE_MEASURING_MS);
+  const idle = totals(pids);
+  report.memory = {
+    beforeKb: before.rssKb,
+    withSocketsKb: idle.rssKb,
+    perSocketKb: round((idle.rssKb - before.rssKb) / listeners.length, 1),
+  };
+
+  if (!scenario.storm) {
+    poster.deadline = postDeadline();
+    postStart = performance.now();
+    postCpuBefore = idle;
+    poster.start(scenario.postsPerSecondPerRoom);
+    await sleep(durationSeconds * 1000);
+    poster.stop();
+    await poster.settled();
+  }
+  const postEnd = performance.now();
+  await waitFor(() => listeners.every(caughtUp), SETTLE_TIMEOUT_MS, 50);
+  const after = totals(pids);
+  const clientCpu = process.cpuUsage(clientCpuBefore);
+  for (const listener of listeners) listener.stop();
+
+  let lost = 0;
+  let expected = 0;
+  for (const listener of listeners) {
+    for (const seq of listener.room.ackedSeqs) {
+      expected += 1;
+      if (seq > listener.lastSeq) lost += 1;
+    }
+  }
+  const deliveryWindow = (tally.lastDeliveryAt ?? postEnd) - postStart;
+  report.posts = {
+    sent: tally.postsSent,
+    acked: tally.postsAcked,
+    failed: tally.postsFailed,
+    retries: tally.postRetries,
+    rateLimited: tally.postsRateLimited,
+    skipped: tally.postsSkipped,
+    latencyMs: tally.postLatency.summary(),
+  };
+  report.deliveries = {
+    expected,
+    viaSocket: tally.viaSocket,
+    viaFill: tally.viaFill,
+    perSecond: deliveryWindow > 0 ? Math.round(tally.viaSocket / (deliveryWindow / 1000)) : null,
+    offeredPerSecond: scenario.rooms * scenario.socketsPerRoom * scenario.postsPerSecondPerRoom,
+  };
+  report.latencyMs = tally.latency.summary();
+  report.lost = lost;
+  report.duplicated = tally.duplicated;
+  report.outOfOrder = tally.outOfOrder;
+  report.gaps = tally.gaps;
+  report.fillRequests = tally.fillRequests;
+  report.reconnects = tally.reconnects;
+  report.events = Object.fromEntries(tally.events);
+  const elapsed = (performance.now() - postStart) / 1000;
+  report.cpu = {
+    serverCores: round((after.cpuSeconds - postCpuBefore.cpuSeconds) / elapsed, 2),
+    clientCores: round((clientCpu.user + clientCpu.system) / 1e6 / ((performance.now() - connectStart) / 1000), 2),
+    // Everything on the machine, so a run disturbed by other work shows it.
+    machineCores: round((after.machineSeconds - postCpuBefore.machineSeconds) / elapsed, 2),
+    loadAverage: Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]),
+  };
+  report.memory.afterKb = after.rssKb;
+  return report;
+}

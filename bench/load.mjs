@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// Load a running todaysmeet (one or more processes) with one scenario.
+//
+//   node bench/load.mjs --scenario big-room --targets http://127.0.0.1:8001,http://127.0.0.1:8002
+//
+// Options:
+//   --scenario classrooms|big-room|connect-storm   (required)
+//   --targets  comma-separated base URLs; sockets and posts are spread over them
+//   --duration seconds of posting in the steady scenarios (default 30)
+//   --pids     comma-separated server pids for RSS/CPU (default: whoever listens on the target ports)
+//   --label    a name for this server in the report (default "server")
+//   --json     write the report to this file as well
+//
+// Every phase has a time limit and the whole run has a hard one, so a server
+// that stops answering ends the run with a report, not a hang.
+
+import { writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { parseArgs } from "node:util";
+
+import { closeConnections } from "./lib/http.mjs";
+import { SCENARIOS, runScenario } from "./lib/scenarios.mjs";
+import { pidsListeningOn } from "./lib/server_processes.mjs";
+import { Tally } from "./lib/tally.mjs";
+
+const HARD_LIMIT_EXTRA_SECONDS = 180;
+
+function fail(message) {
+  console.error(`load.mjs: ${message}`);
+  process.exit(2);
+}
+
+function parseTargets(raw) {
+  const targets = raw.split(",").map((target) => target.trim().replace(/\/$/, ""));
+  for (const target of targets) {
+    const url = new URL(target);
+    // This tool floods whatever it is pointed at; keep it on this machine.
+    if (url.protocol !== "http:" || !["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)) {
+      fail(`refusing target ${target}: only http:// on the loopback interface`);
+    }
+  }
+  return targets;
+}
+
+function printReport(report) {
+  const line = (label, value) => console.log(`  ${label.padEnd(22)} ${value}`);
+  const ms = (summary) => `p50 ${summary.p50} / p90 ${summary.p90} / p99 ${summary.p99} / max ${summary.max} ms`;
+  console.log(`\n${report.label}: ${report.scenario} (${report.summary})`);
+  if (report.storm) {
+    line("storm", `all connected ${report.storm.allConnectedSeconds} s, all receiving ${report.storm.allReceivingSeconds} s`);
+  }
+  line("connect", `${report.connect.connected}/${report.sockets} in ${report.connect.seconds} s (${report.connect.perSecond}/s)`);
+  line("deliveries", `${report.deliveries.viaSocket} by socket + ${report.deliveries.viaFill} by /events of ${report.deliveries.expected}; ${report.deliveries.perSecond}/s (offered ${report.deliveries.offeredPerSecond}/s)`);
+  line("latency", ms(report.latencyMs));
+  line("posts", `${report.posts.acked}/${report.posts.sent} acked, ${report.posts.failed} failed, ${report.posts.retries} retries; ${ms(report.posts.latencyMs)}`);
+  line("lost / dup / late", `${report.lost} / ${report.duplicated} / ${report.outOfOrder} (gaps ${report.gaps}, reconnects ${report.reconnects})`);
+  line("server RSS", `${report.memory.beforeKb} → ${report.memory.withSocketsKb} kB: ${report.memory.perSocketKb} kB per socket`);
+  line("cpu", `server ${report.cpu.serverCores} cores, client ${report.cpu.clientCores}, whole machine ${report.cpu.machineCores} of ${cpus().length} (load ${report.cpu.loadAverage})`);
+  if (Object.keys(report.events).length) line("events", JSON.stringify(report.events));
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      scenario: { type: "string" },
+      targets: { type: "string", default: "http://127.0.0.1:8001,http://127.0.0.1:8002" },
+      duration: { type: "string", default: "30" },
+      pids: { type: "string" },
+      label: { type: "string", default: "server" },
+      json: { type: "string" },
+    },
+  });
+  if (!SCENARIOS[values.scenario]) fail(`--scenario is one of ${Object.keys(SCENARIOS).join(", ")}`);
+  const durationSeconds = Number(values.duration);
+  if (!(durationSeconds > 0 && durationSeconds <= 600)) fail("--duration is 1–600 seconds");
+  const targets = parseTargets(values.targets);
+  const pids = values.pids
+    ? values.pids.split(",").map(Number)
+    : pidsListeningOn(targets.map((target) => Number(new URL(target).port || 80)));
+
+  setTimeout(() => fail("hard time limit reached; the server stopped answering?"), (durationSeconds + HARD_LIMIT_EXTRA_SECONDS) * 1000).unref();
+  const report = await runScenario(values.scenario, { targets, pids, durationSeconds, tally: new Tally() });
+  report.label = values.label;
+  report.pids = pids;
+  printReport(report);
+  if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+  closeConnections();
+  process.exit(0);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,302 @@
+"""`make bench`: every scenario against our server and the naive baseline, then one table.
+
+For each server and scenario it starts a fresh cluster (deploy/cluster, so
+memory is measured from a clean start), runs bench/load.mjs against it,
+stops it, and finally prints the results next to the issue's targets with
+the ratio to the baseline. Results go to bench/results/<time>.json and .md.
+
+Needs DATABASE_URL (PostgreSQL) and REDIS_URL: the targets are defined for
+two processes over PostgreSQL and Redis, and nothing else is comparable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = REPO_ROOT / "bench"
+RESULTS_DIR = BENCH_DIR / "results"
+SCENARIOS = ("classrooms", "big-room", "connect-storm")
+SERVERS = {
+    "ours": [],
+    "naive": ["--application", "bench.naive_asgi:application"],
+}
+START_TIMEOUT_SECONDS = 60
+STOP_TIMEOUT_SECONDS = 40
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    path: tuple[str, ...]
+    target: str = ""
+    lower_is_better: bool = True
+    # Returns whether a value meets the target; None when there is no target.
+    meets: object = None
+
+
+def rows_for(scenario: str) -> list[Row]:
+    rows = []
+    if scenario == "connect-storm":
+        rows.append(
+            Row(
+                "all connected and receiving (s)",
+                ("storm", "allReceivingSeconds"),
+                "≤ 4",
+                meets=lambda value: value is not None and value <= 4,
+            )
+        )
+    rows += [
+        Row("connect rate (sockets/s)", ("connect", "perSecond"), lower_is_better=False),
+        Row(
+            "deliveries/s",
+            ("deliveries", "perSecond"),
+            "≥ 10,000" if scenario == "big-room" else "",
+            lower_is_better=False,
+            meets=(lambda value: value is not None and value >= 10000) if scenario == "big-room" else None,
+        ),
+        Row("latency p50 (ms)", ("latencyMs", "p50")),
+        Row("latency p90 (ms)", ("latencyMs", "p90")),
+    ]
+    p99_limit = {"classrooms": 50, "big-room": 250}.get(scenario)
+    rows.append(
+        Row(
+            "latency p99 (ms)",
+            ("latencyMs", "p99"),
+            f"≤ {p99_limit}" if p99_limit else "",
+            meets=(lambda value: value is not None and value <= p99_limit) if p99_limit else None,
+        )
+    )
+    rows += [
+        Row("latency max (ms)", ("latencyMs", "max")),
+        Row("post answer p50 (ms)", ("posts", "latencyMs", "p50")),
+        Row("post answer p99 (ms)", ("posts", "latencyMs", "p99")),
+        Row("lost", ("lost",), "0", meets=lambda value: value == 0),
+        Row("repaired from /events", ("deliveries", "viaFill")),
+        Row("duplicated", ("duplicated",)),
+        Row("out of order", ("outOfOrder",)),
+        Row("failed posts", ("posts", "failed")),
+        Row("reconnects", ("reconnects",)),
+        Row(
+            "idle RSS per socket (kB)",
+            ("memory", "perSocketKb"),
+            "≤ 50",
+            meets=lambda value: value is not None and value <= 50,
+        ),
+        Row("server CPU (cores)", ("cpu", "serverCores")),
+    ]
+    return rows
+
+
+def pick(report: dict | None, path: tuple[str, ...]) -> object:
+    value: object = report
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def advantage(row: Row, ours: object, naive: object) -> str:
+    if not isinstance(ours, int | float) or not isinstance(naive, int | float):
+        return ""
+    better, worse = (ours, naive) if not row.lower_is_better else (naive, ours)
+    if worse == 0:
+        return "" if better == 0 else "∞"
+    return f"{better / worse:.1f}×"
+
+
+def table(results: dict[str, dict[str, dict]]) -> str:
+    lines = []
+    for scenario in SCENARIOS:
+        if not any(scenario in by_scenario for by_scenario in results.values()):
+            continue
+        ours = results.get("ours", {}).get(scenario)
+        naive = results.get("naive", {}).get(scenario)
+        summary = (ours or naive)["summary"]
+        lines += [
+            f"### {scenario}: {summary}",
+            "",
+            "| metric | target | ours | met | naive baseline | ours vs naive |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for row in rows_for(scenario):
+            ours_value, naive_value = pick(ours, row.path), pick(naive, row.path)
+            met = "" if row.meets is None or ours is None else ("yes" if row.meets(ours_value) else "**no**")
+            lines.append(
+                f"| {row.label} | {row.target} | {fmt(ours_value)} | {met} | {fmt(naive_value)} "
+                f"| {advantage(row, ours_value, naive_value)} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def fmt(value: object) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def server_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            # Production settings: DEBUG would keep every SQL query in memory.
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "0",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.setdefault("CHANNEL_LAYER_PREFIX", "bench")
+    return env
+
+
+def healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+class Cluster:
+    def __init__(self, *, server: str, processes: int, first_port: int, log_path: Path) -> None:
+        self.ports = [first_port + index for index in range(processes)]
+        self.command = [
+            sys.executable,
+            str(REPO_ROOT / "deploy" / "cluster"),
+            "--processes",
+            str(processes),
+            "--first-port",
+            str(first_port),
+            "--",
+            *SERVERS[server],
+        ]
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Cluster:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=REPO_ROOT,
+                env=server_environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not all(healthy(port) for port in self.ports):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.__exit__()
+                sys.exit(f"bench: the cluster did not start; see {self.log_path}")
+            time.sleep(0.2)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    @property
+    def targets(self) -> str:
+        return ",".join(f"http://127.0.0.1:{port}" for port in self.ports)
+
+
+def run_load(*, scenario: str, server: str, cluster: Cluster, duration: int, output: Path) -> dict | None:
+    command = [
+        "node",
+        str(BENCH_DIR / "load.mjs"),
+        "--scenario",
+        scenario,
+        "--targets",
+        cluster.targets,
+        "--duration",
+        str(duration),
+        "--label",
+        server,
+        "--json",
+        str(output),
+    ]
+    completed = subprocess.run(command, cwd=REPO_ROOT, check=False)
+    if completed.returncode != 0 or not output.exists():
+        print(f"bench: {scenario} against {server} failed (exit {completed.returncode})", file=sys.stderr)
+        return None
+    return json.loads(output.read_text())
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--servers", default="ours,naive")
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--first-port", type=int, default=8001)
+    parser.add_argument("--duration", type=int, default=30, help="seconds of posting per steady scenario")
+    arguments = parser.parse_args()
+    arguments.scenarios = [name for name in arguments.scenarios.split(",") if name]
+    arguments.servers = [name for name in arguments.servers.split(",") if name]
+    unknown = [name for name in arguments.scenarios if name not in SCENARIOS]
+    unknown += [name for name in arguments.servers if name not in SERVERS]
+    if unknown:
+        parser.error(f"unknown scenario or server: {', '.join(unknown)}")
+    return arguments
+
+
+def main() -> int:
+    arguments = parse_arguments()
+    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+        sys.exit(
+            "bench: set DATABASE_URL (PostgreSQL, a database of its own) and REDIS_URL, e.g.\n"
+            "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/todaysmeet_bench "
+            "REDIS_URL=redis://127.0.0.1:6379/0 make bench"
+        )
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    results: dict[str, dict[str, dict]] = {}
+    for server in arguments.servers:
+        for scenario in arguments.scenarios:
+            print(f"\n== {scenario} against {server}", flush=True)
+            log_path = RESULTS_DIR / f"{stamp}-{server}-{scenario}.log"
+            with Cluster(
+                server=server, processes=arguments.processes, first_port=arguments.first_port, log_path=log_path
+            ) as cluster:
+                report = run_load(
+                    scenario=scenario,
+                    server=server,
+                    cluster=cluster,
+                    duration=arguments.duration,
+                    output=RESULTS_DIR / f"{stamp}-{server}-{scenario}.json",
+                )
+            if report is not None:
+                results.setdefault(server, {})[scenario] = report
+    markdown = table(results)
+    (RESULTS_DIR / f"{stamp}.md").write_text(markdown)
+    (RESULTS_DIR / f"{stamp}.json").write_text(json.dumps(results, indent=2))
+    print("\n" + markdown)
+    print(f"results: {RESULTS_DIR.relative_to(REPO_ROOT)}/{stamp}.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+// Small DOM helpers shared by the room page and the projector. User text only
+// ever goes in through textContent, and colours only if they look like one.
+
+const COLOR_PATTERN = /^#[0-9a-f]{6}$/i;
+
+const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+const dayAndTime = new Intl.DateTimeFormat(undefined, {
+  month: "short",
+  day: "numeric",
+  hour: "numeric",
+  minute: "2-digit",
+});
+const fullDate = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "medium" });
+
+export function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+export function testId(node, id) {
+  node.setAttribute("data-testid", id);
+  return node;
+}
+
+export function button(label, { className = "small secondary", id, onClick } = {}) {
+  const node = element("button", className, label);
+  node.type = "button";
+  if (id) testId(node, id);
+  if (onClick) node.addEventListener("click", onClick);
+  return node;
+}
+
+export function timeElement(isoString) {
+  const time = document.createElement("time");
+  const date = new Date(isoString);
+  time.dateTime = isoString;
+  const sameDay = date.toDateString() === new Date().toDateString();
+  time.textContent = (sameDay ? timeOfDay : dayAndTime).format(date);
+  time.title = fullDate.format(date);
+  return time;
+}
+
+// The dot that lets a teacher tell participants apart even when two pick the
+// same nickname. Decorative: the nickname next to it carries the meaning.
+export function colorMarker(color) {
+  const marker = testId(element("span", "color-marker"), "color-marker");
+  marker.setAttribute("aria-hidden", "true");
+  if (typeof color === "string" && COLOR_PATTERN.test(color)) {
+    marker.style.backgroundColor = color;
+    marker.dataset.color = color.toLowerCase();
+  } else {
+    marker.classList.add("no-color");
+  }
+  return marker;
+}
+
+// Nickname with its marker, and a badge for the room's teachers.
+export function authorLabel({ nickname, color, role }) {
+  const label = element("span", "author");
+  label.append(colorMarker(color), testId(element("span", "nickname", nickname), "message-nickname"));
+  if (role === "owner" || role === "moderator") {
+    label.append(testId(element("span", "badge", "teacher"), "teacher-badge"));
+  }
+  return label;
+}

@@ -1,0 +1,123 @@
+// The projector: a read-only, large-type view of the room for the classroom
+// screen. It follows the same stream as the room page (stream.js) and always
+// keeps the newest message in view; nobody scrolls a projector.
+
+import { authorLabel, element, testId } from "./dom.js";
+import { RoomStream, roomApi } from "./stream.js";
+
+const config = JSON.parse(document.getElementById("room-config").textContent);
+const api = roomApi(config.room.name);
+// What fits on a screen several times over; older rows are dropped as new ones arrive.
+const KEEP_MESSAGES = 100;
+
+const byId = (id) => document.getElementById(id);
+const elements = {
+  topic: document.querySelector("[data-testid=room-topic]"),
+  notice: byId("connection-notice"),
+  paused: byId("paused-notice"),
+  closed: byId("closed-notice"),
+  ended: byId("ended-notice"),
+  scroller: byId("scroller"),
+  list: byId("messages"),
+  empty: byId("empty-room"),
+};
+const rendered = new Map(); // message id -> <li>
+let room = config.room;
+
+function messageItem(message) {
+  const item = testId(element("li", "projector-message"), "message");
+  item.dataset.id = message.id;
+  item.dataset.seq = message.seq;
+  item.append(authorLabel(message), testId(element("p", "message-text", message.text), "message-text"));
+  return item;
+}
+
+function showNewest() {
+  elements.scroller.scrollTop = elements.scroller.scrollHeight;
+  elements.empty.hidden = rendered.size > 0;
+}
+
+function showMessage(message) {
+  if (message.deleted || rendered.has(message.id)) return;
+  const item = messageItem(message);
+  rendered.set(message.id, item);
+  elements.list.append(item);
+  while (rendered.size > KEEP_MESSAGES) {
+    const oldest = elements.list.firstElementChild;
+    rendered.delete(Number(oldest.dataset.id));
+    oldest.remove();
+  }
+}
+
+function removeMessage(id) {
+  rendered.get(id)?.remove();
+  rendered.delete(id);
+}
+
+async function reload() {
+  const page = await api("GET", `/messages?limit=${KEEP_MESSAGES}`);
+  elements.list.replaceChildren();
+  rendered.clear();
+  for (const message of page.messages) showMessage(message);
+  showNewest();
+  return page.seq;
+}
+
+function applyRoom(changes) {
+  room = { ...room, ...changes };
+  elements.topic.textContent = room.topic ?? "";
+  elements.topic.hidden = !room.topic;
+  elements.paused.hidden = !room.paused || room.is_open === false;
+  elements.closed.hidden = room.is_open !== false;
+}
+
+function apply(event) {
+  if (event.type === "message.created") showMessage(event.message);
+  else if (event.type === "message.deleted") removeMessage(event.message_id);
+  else if (event.type === "room.updated") applyRoom(event.room);
+  showNewest();
+}
+
+const ENDINGS = {
+  locked: "This room now needs a password. Open the room, type it there, then reload this page.",
+  deleted: "This room was deleted.",
+  missing: "This room no longer exists.",
+};
+
+const stream = new RoomStream({
+  roomName: config.room.name,
+  api,
+  reload,
+  apply,
+  onHello: applyRoom,
+  onStatus(name, notice) {
+    elements.scroller.dataset.stream = name;
+    elements.notice.hidden = name !== "reconnecting";
+    if (notice) elements.notice.textContent = notice;
+  },
+  onEnd(reason) {
+    // The room may have been deleted or locked because of what it showed.
+    elements.list.replaceChildren();
+    rendered.clear();
+    elements.ended.textContent = ENDINGS[reason];
+    elements.ended.hidden = false;
+    elements.paused.hidden = true;
+    elements.closed.hidden = true;
+    elements.empty.hidden = true;
+  },
+});
+
+// A projector runs for a whole lesson; a closing time passing must show without a reload.
+if (room.is_open && room.closes_at) {
+  const wait = new Date(room.closes_at).getTime() - Date.now();
+  if (wait > 0 && wait < 2 ** 31 - 1) setTimeout(() => applyRoom({ is_open: false }), wait + 250);
+}
+// Large type reflows when the window is resized (or the projector's resolution changes).
+window.addEventListener("resize", showNewest);
+
+if (config.locked) {
+  elements.scroller.dataset.stream = "locked";
+} else {
+  applyRoom({});
+  stream.start();
+}

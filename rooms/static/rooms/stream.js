@@ -1,0 +1,303 @@
+// The room's JSON API and its live stream, shared by the room page and the
+// projector. Connecting, reconnecting and resuming live here and nowhere else.
+//
+// The database is the source of truth and the websocket is a fast path.
+// Every event carries the room's seq; `lastSeq` is the newest one applied.
+// An event at or below it is a duplicate, and one beyond lastSeq + 1 means
+// something was missed, which is fetched from /events before going on.
+// Everything that moves lastSeq runs through `serially`, so events are
+// applied one at a time, in order.
+
+const RECONNECT_BASE_MS = 500;
+const RECONNECT_CAP_MS = 15000;
+
+export const CLOSE_INVALID_SINCE = 4400;
+export const CLOSE_UNAUTHORIZED = 4401;
+export const CLOSE_ROOM_NOT_FOUND = 4404;
+export const CLOSE_ROOM_DELETED = 4410;
+
+// Answers that mean "this browser may not read the room (any more)": retrying
+// can't help until someone types the password.
+const LOCKED_CODES = new Set(["password_required", "wrong_password", "invalid_token"]);
+
+// ---------------------------------------------------------------------------
+// HTTP
+
+export class ApiError extends Error {
+  constructor(status, code, message, details = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+
+  get locksOut() {
+    return (this.status === 401 || this.status === 403) && LOCKED_CODES.has(this.code);
+  }
+}
+
+function csrfToken() {
+  const prefix = "csrftoken=";
+  const cookie = document.cookie.split("; ").find((part) => part.startsWith(prefix));
+  return cookie ? decodeURIComponent(cookie.slice(prefix.length)) : "";
+}
+
+export function roomApiBase(roomName) {
+  return `/api/rooms/${encodeURIComponent(roomName)}`;
+}
+
+// A function that calls the room's API with the session cookie and answers
+// the parsed body, or throws ApiError with the server's code and message.
+export function roomApi(roomName) {
+  const base = roomApiBase(roomName);
+  return async function api(method, path, body) {
+    const headers = { Accept: "application/json" };
+    if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let response;
+    try {
+      response = await fetch(base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+    } catch {
+      throw new ApiError(0, "network", "Could not reach the server. Check your connection.");
+    }
+    if (response.status === 204) return null;
+    const data = await response.json().catch(() => null);
+    if (!response.ok) {
+      const error = data?.error ?? {};
+      throw new ApiError(
+        response.status,
+        error.code ?? "error",
+        error.message ?? `The server answered ${response.status}.`,
+        error,
+      );
+    }
+    return data;
+  };
+}
+
+// ---------------------------------------------------------------------------
+// The live stream
+
+// The page supplies what differs between pages:
+//   reload()        fetch and render fresh history; returns the head seq it was read at
+//   apply(event)    render one event, called strictly in seq order
+//   onHello(room)   the room as the server sees it on (re)connect
+//   onStatus(name, notice)  "connecting" | "live" | "reconnecting" | "locked" | "deleted" | "missing"
+//   onEnd(reason)   the stream stopped for good: "locked" | "deleted" | "missing"
+export class RoomStream {
+  constructor({ roomName, api, reload, apply, onHello = () => {}, onStatus = () => {}, onEnd = () => {} }) {
+    this.roomName = roomName;
+    this.api = api;
+    this.reload = reload;
+    this.apply = apply;
+    this.onHello = onHello;
+    this.onStatus = onStatus;
+    this.onEnd = onEnd;
+    this.lastSeq = 0;
+    this.historyLoaded = false;
+    this.socket = null;
+    this.attempt = 0;
+    this.retryTimer = null;
+    this.stopped = false;
+    // Frames queued under an older epoch are dropped after a recovery: the
+    // next socket replays everything after lastSeq anyway.
+    this.epoch = 0;
+    this.queueTail = Promise.resolve();
+
+    window.addEventListener("offline", () => {
+      if (this.socket) this.recover(new Error("the browser went offline"));
+    });
+    window.addEventListener("online", () => {
+      if (this.retryTimer === null) return;
+      clearTimeout(this.retryTimer);
+      this.open();
+    });
+  }
+
+  start() {
+    this.stopped = false;
+    this.attempt = 0;
+    this.onStatus("connecting", null);
+    this.open();
+  }
+
+  serially(task) {
+    const run = this.queueTail.then(task);
+    this.queueTail = run.catch(() => {});
+    return run;
+  }
+
+  // Fresh history in the stream's queue, so no event is applied halfway through it.
+  reloadHistory() {
+    return this.serially(() => this.loadHistory());
+  }
+
+  // The page dropped what it showed; the next start loads the history afresh.
+  forgetHistory() {
+    this.historyLoaded = false;
+  }
+
+  async loadHistory() {
+    this.lastSeq = await this.reload();
+    this.historyLoaded = true;
+  }
+
+  async open() {
+    this.retryTimer = null;
+    if (this.stopped) return;
+    if (!this.historyLoaded) {
+      // History first, socket second: the socket resumes from the head the
+      // history page was read at, so nothing in between is lost.
+      try {
+        await this.reloadHistory();
+      } catch (error) {
+        if (this.endFor(error)) return;
+        console.warn("could not load the history", error);
+        this.retryLater();
+        return;
+      }
+    }
+    if (this.stopped) return;
+    const socket = new WebSocket(this.url());
+    this.socket = socket;
+    socket.addEventListener("message", (event) => {
+      const epoch = this.epoch;
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this.serially(() => (epoch === this.epoch ? this.handleFrame(frame) : undefined)).catch((error) =>
+        this.recover(error),
+      );
+    });
+    socket.addEventListener("close", (event) => this.closed(socket, event.code));
+  }
+
+  url() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const name = encodeURIComponent(this.roomName);
+    return `${scheme}//${location.host}/ws/rooms/${name}/?since=${this.lastSeq}`;
+  }
+
+  closed(socket, code) {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    if (code === CLOSE_ROOM_DELETED) return this.end("deleted", "This room was deleted.");
+    if (code === CLOSE_ROOM_NOT_FOUND) return this.end("missing", "This room no longer exists.");
+    if (code === CLOSE_UNAUTHORIZED) return this.end("locked", "This room needs its password.");
+    if (code === CLOSE_INVALID_SINCE) this.historyLoaded = false;
+    this.retryLater();
+  }
+
+  // Whether `error` means retrying is pointless; if so, the stream has ended.
+  endFor(error) {
+    if (!(error instanceof ApiError)) return false;
+    if (error.locksOut) {
+      this.end("locked", "This room needs its password.");
+      return true;
+    }
+    if (error.status === 404 && error.code === "room_not_found") {
+      this.end("missing", "This room no longer exists.");
+      return true;
+    }
+    return false;
+  }
+
+  // The page stops the stream itself when it learns first (a refused post, a deleted room).
+  stop(status) {
+    this.stopped = true;
+    this.epoch += 1;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close();
+    this.onStatus(status, null);
+  }
+
+  end(reason, notice) {
+    if (this.stopped) return;
+    this.stop(reason);
+    this.onStatus(reason, notice);
+    this.onEnd(reason);
+  }
+
+  retryLater() {
+    if (this.stopped || this.retryTimer !== null) return;
+    this.onStatus("reconnecting", "Reconnecting…");
+    const ceiling = Math.min(RECONNECT_CAP_MS, RECONNECT_BASE_MS * 2 ** this.attempt);
+    this.attempt += 1;
+    // Full jitter: after a server restart, a whole class must not come back
+    // in the same instant.
+    this.retryTimer = setTimeout(() => this.open(), Math.random() * ceiling);
+  }
+
+  // Applying failed part-way (say, a gap fill lost the network): drop this
+  // socket and resume from the last event that was applied.
+  recover(error) {
+    if (this.stopped) return;
+    if (this.endFor(error)) return;
+    console.warn("resuming the room stream", error);
+    this.epoch += 1;
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close();
+    this.retryLater();
+  }
+
+  async handleFrame(frame) {
+    if (frame.type === "hello") {
+      this.attempt = 0;
+      this.onStatus("live", null);
+      this.onHello(frame.room);
+    } else if (frame.type === "reset") {
+      await this.loadHistory();
+    } else if (Number.isInteger(frame.seq)) {
+      await this.applyInOrder(frame);
+    }
+  }
+
+  async applyInOrder(event) {
+    if (event.seq <= this.lastSeq) return;
+    if (event.seq > this.lastSeq + 1) await this.fillGap(event.seq - 1);
+    if (event.seq <= this.lastSeq) return;
+    if (event.seq !== this.lastSeq + 1) {
+      throw new Error(`events ${this.lastSeq + 1}–${event.seq - 1} are missing`);
+    }
+    this.applyOne(event);
+  }
+
+  applyOne(event) {
+    this.lastSeq = event.seq;
+    // Unknown types still advance lastSeq, so a newer server can't stall us.
+    this.apply(event);
+  }
+
+  async fillGap(through) {
+    while (this.lastSeq < through) {
+      let page;
+      try {
+        page = await this.api("GET", `/events?since=${this.lastSeq}`);
+      } catch (error) {
+        if (error.status === 409 && error.code === "reset") {
+          await this.loadHistory();
+          return;
+        }
+        throw error;
+      }
+      const before = this.lastSeq;
+      for (const event of page.events) {
+        if (event.seq > this.lastSeq) this.applyOne(event);
+      }
+      if (!page.has_more || this.lastSeq === before) return;
+    }
+  }
+}

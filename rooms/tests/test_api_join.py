@@ -1,0 +1,192 @@
+"""POST /api/rooms/<name>/join"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from conftest import ApiClient
+from rooms import services
+from rooms.colors import PARTICIPANT_COLORS
+from rooms.models import Participant
+from tests.assertions import error_of
+
+
+def contrast_on_white(color: str) -> float:
+    """WCAG 2 contrast ratio of a "#rrggbb" colour against white."""
+
+    def linear(channel: int) -> float:
+        value = channel / 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (int(color[index : index + 2], 16) for index in (1, 3, 5))
+    luminance = 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+    return 1.05 / (luminance + 0.05)
+
+
+def test_joining_returns_201_with_a_token_and_the_participant(api, room):
+    response = api.post("/api/rooms/biology/join", {"nickname": "Sam"})
+
+    assert response.status == 201
+    assert set(response.body) == {"token", "participant"}
+    participant = Participant.objects.get()
+    assert response.body["participant"] == {
+        "id": participant.pk,
+        "nickname": "Sam",
+        "color": participant.color,
+        "muted": False,
+    }
+    assert participant.color.startswith("#")
+    assert participant.room == room
+
+
+def test_the_token_lets_the_participant_post(api, room):
+    token = api.post("/api/rooms/biology/join", {"nickname": "Sam"}).body["token"]
+
+    response = ApiClient().post("/api/rooms/biology/messages", {"text": "hello"}, token=token)
+
+    assert response.status == 201
+    assert response.body["message"]["nickname"] == "Sam"
+
+
+def test_the_nickname_is_trimmed(api, room):
+    response = api.post("/api/rooms/biology/join", {"nickname": "   Sam \n"})
+
+    assert response.body["participant"]["nickname"] == "Sam"
+
+
+def test_the_room_name_is_matched_case_insensitively(api, room):
+    assert api.post("/api/rooms/Biology/join", {"nickname": "Sam"}).status == 201
+
+
+@pytest.mark.parametrize("nickname", ["S", "x" * 32, "🙂" * 32, "Zoë Ŝ"])
+def test_nicknames_of_one_to_thirty_two_characters_are_accepted(api, room, nickname):
+    response = api.post("/api/rooms/biology/join", {"nickname": nickname})
+
+    assert response.status == 201
+    assert response.body["participant"]["nickname"] == nickname
+
+
+@pytest.mark.parametrize(
+    "nickname",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("   ", id="blank"),
+        pytest.param("x" * 33, id="thirty-three"),
+        pytest.param("Sam\x00", id="nul"),
+        pytest.param("Sam\x1b[31m", id="escape"),
+        pytest.param("Sa\nm", id="newline"),
+        pytest.param("Sam\u202e", id="bidi-override"),
+        pytest.param("Sam\u2067", id="bidi-isolate"),
+        pytest.param(None, id="null"),
+        pytest.param(7, id="number"),
+        pytest.param(["Sam"], id="list"),
+    ],
+)
+def test_a_bad_nickname_returns_400(api, room, nickname):
+    response = api.post("/api/rooms/biology/join", {"nickname": nickname})
+
+    assert error_of(response) == (400, "invalid")
+    assert response.body["error"]["field"] == "nickname"
+    assert not Participant.objects.exists()
+
+
+def test_a_missing_nickname_returns_400(api, room):
+    response = api.post("/api/rooms/biology/join", {})
+
+    assert error_of(response) == (400, "invalid")
+
+
+def test_an_unknown_room_returns_404(api, room):
+    response = api.post("/api/rooms/chemistry/join", {"nickname": "Sam"})
+
+    assert error_of(response) == (404, "room_not_found")
+    assert not Participant.objects.exists()
+
+
+def test_two_clients_joining_with_one_nickname_are_two_participants(room):
+    first = ApiClient().post("/api/rooms/biology/join", {"nickname": "Sam"})
+    second = ApiClient().post("/api/rooms/biology/join", {"nickname": "Sam"})
+
+    assert first.body["participant"]["id"] != second.body["participant"]["id"]
+    assert first.body["token"] != second.body["token"]
+
+
+def test_a_participant_token_joining_again_is_a_new_participant(api, room, participant):
+    response = api.post("/api/rooms/biology/join", {"nickname": "Sam again"}, token=participant.token)
+
+    assert response.status == 201
+    assert response.body["participant"]["id"] != participant.obj.pk
+
+
+def test_get_returns_405(api, room):
+    assert error_of(api.get("/api/rooms/biology/join")) == (405, "method_not_allowed")
+
+
+class TestColors:
+    def test_each_participant_gets_a_color_from_an_accessible_palette(self, api, room):
+        colors = [
+            ApiClient().post("/api/rooms/biology/join", {"nickname": f"s{n}"}).body["participant"]["color"]
+            for n in range(len(PARTICIPANT_COLORS))
+        ]
+
+        assert sorted(colors) == sorted(PARTICIPANT_COLORS)
+
+    def test_the_palette_reads_at_wcag_aa_on_white(self):
+        for color in PARTICIPANT_COLORS:
+            assert contrast_on_white(color) >= 4.5, color
+
+    def test_a_rejoin_from_the_same_browser_keeps_id_color_and_mute(self, room, owner, make_participant):
+        make_participant(room, "first")
+        browser = ApiClient(Client())
+        joined = browser.post("/api/rooms/biology/join", {"nickname": "Sam"}).body["participant"]
+        services.participant_mute(room=room, participant=Participant.objects.get(pk=joined["id"]), muted=True)
+
+        again = browser.post("/api/rooms/biology/join", {"nickname": "Samira"})
+
+        assert again.status == 200
+        assert again.body["participant"] == {**joined, "nickname": "Samira", "muted": True}
+
+
+class TestPrivateRoom:
+    @pytest.fixture
+    def private(self, room):
+        return services.room_update(room=room, changes={"password": "mitosis"}, base_url="http://testserver/")
+
+    def test_the_right_password_lets_someone_join_and_read(self, api, private):
+        response = api.post("/api/rooms/biology/join", {"nickname": "Sam", "password": "mitosis"})
+
+        assert response.status == 201
+        assert api.get("/api/rooms/biology/messages", token=response.body["token"]).status == 200
+
+    @pytest.mark.parametrize("body", [{"nickname": "Sam"}, {"nickname": "Sam", "password": ""}, {"password": None}])
+    def test_no_password_gets_403_password_required(self, api, private, body):
+        response = api.post("/api/rooms/biology/join", body)
+
+        assert error_of(response) == (403, "password_required")
+        assert not Participant.objects.exists()
+
+    @pytest.mark.parametrize("password", ["Mitosis", "mitosis ", "meiosis", 1234, ["mitosis"]])
+    def test_a_wrong_password_gets_403_wrong_password(self, api, private, password):
+        response = api.post("/api/rooms/biology/join", {"nickname": "Sam", "password": password})
+
+        assert error_of(response) == (403, "wrong_password")
+        assert not Participant.objects.exists()
+
+    def test_the_password_is_checked_before_the_nickname(self, api, private):
+        assert error_of(api.post("/api/rooms/biology/join", {"nickname": ""})) == (403, "password_required")
+
+    def test_a_public_room_ignores_a_password(self, api, room):
+        assert api.post("/api/rooms/biology/join", {"nickname": "Sam", "password": "anything"}).status == 201
+
+    def test_a_browser_retired_by_a_new_password_rejoins_as_the_same_participant(self, room, owner):
+        browser = ApiClient(Client())
+        joined = browser.post("/api/rooms/biology/join", {"nickname": "Sam"}).body["participant"]
+        services.room_update(room=room, changes={"password": "mitosis"}, base_url="http://testserver/")
+        assert error_of(browser.get("/api/rooms/biology")) == (403, "password_required")
+
+        again = browser.post("/api/rooms/biology/join", {"nickname": "Sam", "password": "mitosis"})
+
+        assert again.status == 200
+        assert again.body["participant"] == joined
+        assert browser.get("/api/rooms/biology").status == 200

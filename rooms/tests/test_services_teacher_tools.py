@@ -1,0 +1,138 @@
+"""The teacher-tool services: what they publish, when, and what they refuse."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from rooms import services
+from rooms.models import Room, RoomEvent
+from streaming.publish import room_group
+from todaysmeet.errors import NotFound
+
+BASE_URL = "http://testserver/"
+
+
+class GroupListener:
+    """Everything sent to a room's group: events and the control messages that close sockets."""
+
+    def __init__(self, room_id: int) -> None:
+        self.layer = get_channel_layer()
+        self.group = room_group(room_id)
+        self.channel = async_to_sync(self.layer.new_channel)(prefix="test-group")
+        async_to_sync(self.layer.group_add)(self.group, self.channel)
+
+    def received(self, count: int) -> list[dict[str, Any]]:
+        async def receive() -> list[dict[str, Any]]:
+            return [await asyncio.wait_for(self.layer.receive(self.channel), 5) for _ in range(count)]
+
+        return async_to_sync(receive)()
+
+    def close(self) -> None:
+        async_to_sync(self.layer.group_discard)(self.group, self.channel)
+
+
+@pytest.fixture
+def group(room):
+    listening = GroupListener(room.pk)
+    yield listening
+    listening.close()
+
+
+def summary(message: dict[str, Any]) -> tuple:
+    if message["type"] == "room.event":
+        return ("event", json.loads(message["text"])["type"])
+    return ("close", message["code"], message["keep_moderators"])
+
+
+def test_a_new_password_publishes_the_change_then_closes_non_teacher_sockets(
+    room, group, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.room_update(room=room, changes={"password": "mitosis"}, base_url=BASE_URL)
+
+    assert [summary(message) for message in group.received(2)] == [
+        ("event", "room.updated"),
+        ("close", 4401, True),
+    ]
+
+
+def test_clearing_the_password_publishes_the_change_and_closes_nobody(room, group, django_capture_on_commit_callbacks):
+    services.room_update(room=room, changes={"password": "mitosis"}, base_url=BASE_URL)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.room_update(room=room, changes={"password": None}, base_url=BASE_URL)
+
+    assert len(callbacks) == 1
+    assert [summary(message) for message in group.received(1)] == [("event", "room.updated")]
+
+
+def test_deleting_a_room_closes_its_sockets_with_4410(room, group, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.room_delete(room=room)
+
+    assert [summary(message) for message in group.received(1)] == [("close", 4410, False)]
+
+
+def test_purging_closes_the_sockets_of_every_purged_room(owner, clock, django_capture_on_commit_callbacks):
+    old = services.room_create(owner=owner.obj, name="old-room", lifetime="2h")
+    listener = GroupListener(old.pk)
+    clock.advance(timedelta(days=31))
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.rooms_purge(closed_before=clock.now() - timedelta(days=30))
+
+        assert [summary(message) for message in listener.received(1)] == [("close", 4410, False)]
+    finally:
+        listener.close()
+
+
+def test_a_rolled_back_change_publishes_nothing_and_closes_nothing(room, django_capture_on_commit_callbacks):
+    class Abandon(Exception):
+        pass
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(Abandon),
+        transaction.atomic(),
+    ):
+        services.room_update(room=room, changes={"password": "mitosis", "topic": "Secret"}, base_url=BASE_URL)
+        raise Abandon
+
+    assert callbacks == []
+    stored = Room.objects.get(pk=room.pk)
+    assert (stored.topic, stored.is_private, stored.seq) == ("Cells", False, 0)
+    assert not RoomEvent.objects.exists()
+
+
+def test_a_room_deleted_meanwhile_is_not_found_rather_than_an_error(room, participant):
+    stale = Room.objects.get(pk=room.pk)
+    services.room_delete(room=room)
+
+    with pytest.raises(NotFound) as raised:
+        services.message_post(room=stale, author=participant.obj, text="anyone?")
+
+    assert raised.value.code == "room_not_found"
+
+
+def test_a_participants_color_never_changes_through_rejoins_and_mutes(room):
+    participant, _ = services.participant_join(room=room, nickname="sam")
+    color = participant.color
+
+    services.participant_mute(room=room, participant=participant, muted=True)
+    again, _ = services.participant_join(room=room, nickname="samira", rejoining=participant)
+
+    assert (again.pk, again.color, again.muted) == (participant.pk, color, True)
+
+
+def test_the_first_participants_of_a_room_all_get_different_colors(room):
+    colors = [services.participant_join(room=room, nickname=f"s{index}")[0].color for index in range(12)]
+
+    assert len(set(colors)) == 12

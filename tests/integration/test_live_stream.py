@@ -1,0 +1,162 @@
+"""The live stream against a real Daphne: several listeners, concurrent posters, a delete, a resume.
+
+Everything goes through the network, as a browser's would: posts over the
+HTTP API, events over websockets. At the end every listener must show
+exactly what the database holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+
+import pytest
+from channels.db import database_sync_to_async
+from django.db import connection
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from rooms.models import Message
+from tests.integration.clients import WAIT_TIMEOUT_SECONDS, HttpApi, StreamClient
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+ROOM = "genetics"
+STUDENTS = 4
+LISTENERS = 5
+
+
+@dataclass
+class Classroom:
+    api: HttpApi
+    owner_token: str
+    student_tokens: list[str]
+
+    async def request(self, method: str, path: str, body=None, *, token: str | None = None):
+        return await asyncio.to_thread(self.api.request, method, path, body, token=token)
+
+    async def post_concurrently(self, posts_per_student: int, *, owner_posts: int = 0) -> list[dict]:
+        """Every student (and the owner) posts at once, each from their own thread."""
+
+        def post_several(token: str, label: str, count: int) -> list[dict]:
+            return [self.api.post_message(ROOM, f"{label} says {number}", token=token) for number in range(count)]
+
+        authors = [(token, f"student {index}", posts_per_student) for index, token in enumerate(self.student_tokens)]
+        authors.append((self.owner_token, "owner", owner_posts))
+        posted = await asyncio.gather(*(asyncio.to_thread(post_several, *author) for author in authors))
+        return [message for messages in posted for message in messages]
+
+
+async def open_classroom(api: HttpApi) -> Classroom:
+    status, body = await asyncio.to_thread(
+        api.request, "POST", "/api/teachers", {"email": "mendel@school.example", "password": "peas in a pod, 1866"}
+    )
+    assert status == 201, body
+    owner_token = body["token"]
+    status, body = await asyncio.to_thread(
+        api.request, "POST", "/api/rooms", {"name": ROOM, "topic": "Heredity"}, token=owner_token
+    )
+    assert status == 201, body
+    student_tokens = []
+    for index in range(STUDENTS):
+        status, body = await asyncio.to_thread(
+            api.request, "POST", f"/api/rooms/{ROOM}/join", {"nickname": f"student {index}"}
+        )
+        assert status == 201, body
+        student_tokens.append(body["token"])
+    return Classroom(api, owner_token, student_tokens)
+
+
+@database_sync_to_async
+def visible_in_database() -> dict[int, str]:
+    try:
+        return dict(
+            Message.objects.filter(room__name=ROOM, deleted_at__isnull=True).order_by("seq").values_list("id", "text")
+        )
+    finally:
+        # This worker thread outlives the test; its connection must not
+        # outlive the test database.
+        connection.close()
+
+
+async def test_every_listener_ends_with_exactly_the_databases_messages(daphne):
+    classroom = await open_classroom(HttpApi(daphne.http_url))
+    listeners = [StreamClient(daphne.ws_url, ROOM) for _ in range(LISTENERS)]
+    resumer = listeners[-1]
+    for index, listener in enumerate(listeners[:-1]):
+        await listener.connect(since=0 if index % 2 else None)
+    await resumer.connect(drop_at=10)
+    for listener in listeners:
+        await listener.wait_for_hello()
+
+    first_batch = await classroom.post_concurrently(8)
+    retry_status, retry = await classroom.request(
+        "POST",
+        f"/api/rooms/{ROOM}/messages",
+        {"text": "sent again after a lost answer", "client_id": first_batch[0]["client_id"]},
+        token=classroom.student_tokens[0],
+    )
+    await resumer.wait_until_closed()
+    # Deleted while the resumer is away: it must learn of the delete without
+    # ever being sent the words.
+    regretted = max(first_batch, key=lambda message: message["seq"])
+    delete_status, _ = await classroom.request(
+        "DELETE", f"/api/rooms/{ROOM}/messages/{regretted['id']}", token=classroom.owner_token
+    )
+    second_batch = asyncio.ensure_future(classroom.post_concurrently(7, owner_posts=5))
+    await resumer.connect(since=resumer.position)
+    late_joiner = await StreamClient(daphne.ws_url, ROOM).connect(since=0)
+    await second_batch
+    _, room = await classroom.request("GET", f"/api/rooms/{ROOM}")
+    head = room["seq"]
+    everyone = [*listeners, late_joiner]
+    for listener in everyone:
+        await listener.wait_for_position(head)
+    stored = await visible_in_database()
+    for listener in everyone:
+        await listener.close()
+
+    assert (retry_status, retry["message"]) == (200, first_batch[0])
+    assert delete_status == 204
+    # Every post once, plus the delete: nothing duplicated by the retry.
+    assert head == len(first_batch) + len(second_batch.result()) + 1
+    assert regretted["id"] not in stored
+    assert len(stored) == head - 2
+    assert resumer.connections == 2
+    for listener in everyone:
+        assert listener.event_seqs == list(range(1, head + 1))
+        assert all(frame["type"] != "reset" for frame in listener.frames)
+        assert listener.visible_messages() == stored
+    for listener in (resumer, late_joiner):
+        assert regretted["text"] not in json.dumps(listener.frames)
+
+
+async def test_a_listener_without_since_gets_hello_then_only_live_events(daphne):
+    classroom = await open_classroom(HttpApi(daphne.http_url))
+    for number in range(3):
+        await asyncio.to_thread(classroom.api.post_message, ROOM, f"earlier {number}", token=classroom.owner_token)
+
+    listener = await StreamClient(daphne.ws_url, ROOM).connect()
+    await listener.wait_for_position(3)
+    await asyncio.to_thread(classroom.api.post_message, ROOM, "just now", token=classroom.owner_token)
+    await listener.wait_for_position(4)
+    await listener.close()
+
+    hello, live = listener.frames
+    assert (hello["type"], hello["seq"], hello["room"]["name"], hello["room"]["seq"]) == ("hello", 3, ROOM, 3)
+    assert (live["type"], live["seq"], live["message"]["text"]) == ("message.created", 4, "just now")
+
+
+async def test_a_page_from_another_site_is_refused_at_the_handshake(daphne):
+    await open_classroom(HttpApi(daphne.http_url))
+
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(
+            f"{daphne.ws_url}/ws/rooms/{ROOM}/",
+            origin="https://evil.example",
+            open_timeout=WAIT_TIMEOUT_SECONDS,
+            proxy=None,
+        )
+
+    assert refused.value.response.status_code == 403

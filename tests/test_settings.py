@@ -1,0 +1,124 @@
+"""Settings come from the environment; production refuses insecure or unreadable values.
+
+Each case starts a fresh `manage.py check`, because settings are read once at import.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIGURATION = (
+    "DJANGO_DEBUG",
+    "DJANGO_SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "PUBLIC_URL",
+    "CSRF_TRUSTED_ORIGINS",
+    "POST_RATE_BURST",
+    "POST_RATE_PER_MINUTE",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+)
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    return {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "example.org"} | (
+        overrides
+    )
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {name: value for name, value in os.environ.items() if name not in CONFIGURATION}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO_ROOT,
+        env=base | {"DJANGO_SETTINGS_MODULE": "todaysmeet.settings"} | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_development_needs_nothing_set():
+    result = manage("check", env={})
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_is_clean_under_the_deploy_checks():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_without_a_secret_key_refuses_to_start():
+    env = production_env()
+    del env["DJANGO_SECRET_KEY"]
+
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG=0 needs DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        pytest.param("too-short", id="short"),
+        pytest.param("   ", id="blank"),
+        pytest.param("development-only-secret-key-never-use-in-production", id="the-development-key"),
+    ],
+)
+def test_production_with_a_weak_secret_key_refuses_to_start(secret):
+    result = manage("check", env=production_env(DJANGO_SECRET_KEY=secret))
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_without_allowed_hosts_refuses_to_start():
+    env = production_env()
+    del env["ALLOWED_HOSTS"]
+
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DJANGO_DEBUG", "maybe"),
+        ("DJANGO_DEBUG", "2"),
+        ("ALLOWED_HOSTS", "example.org,,other.example"),
+        ("ALLOWED_HOSTS", ""),
+        ("POST_RATE_BURST", "lots"),
+        ("POST_RATE_BURST", "0"),
+        ("POST_RATE_PER_MINUTE", "1.5"),
+        ("SECURE_SSL_REDIRECT", "sometimes"),
+        ("SECURE_HSTS_SECONDS", "-1"),
+    ],
+)
+def test_an_unreadable_value_fails_loudly_naming_the_variable(name, value):
+    result = manage("check", env=production_env(**{name: value}))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert name in result.stderr
+
+
+def test_debug_accepts_the_usual_spellings_of_false():
+    for spelling in ("0", "false", "No", "OFF"):
+        result = manage("check", env=production_env(DJANGO_DEBUG=spelling))
+        assert result.returncode == 0, (spelling, result.stderr)
