@@ -71,7 +71,7 @@ def transcript_json(room_name: str, messages: Iterable[Message]) -> Generator[st
     yield "".join(pieces)
 
 
-async def _served_asynchronously(pieces: Generator[str, None, None]) -> AsyncIterator[str]:
+async def served_asynchronously(pieces: Generator[str, None, None]) -> AsyncIterator[str]:
     # Each step runs in the request's own thread (thread-sensitive), where the
     # database connection and its open cursor live.
     next_piece = sync_to_async(next)
@@ -88,7 +88,7 @@ def download(
     # Django serves a sync iterator over ASGI (Daphne) by first reading it all
     # into a list, and an async one over WSGI the same way; hand each server
     # the kind it can stream.
-    content = _served_asynchronously(pieces) if isinstance(request, ASGIRequest) else pieces
+    content = served_asynchronously(pieces) if isinstance(request, ASGIRequest) else pieces
     response = StreamingHttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

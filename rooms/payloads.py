@@ -178,6 +178,23 @@ def room_payload(room: Room, *, base_url: str) -> RoomPayload:
     }
 
 
+class LockedRoomPayload(TypedDict):
+    name: str
+    url: str
+    is_private: Literal[True]
+    is_open: bool
+
+
+def room_locked_payload(room: Room, *, base_url: str) -> LockedRoomPayload:
+    """What someone without the password may see of a private room: enough to ask for it."""
+    return {
+        "name": room.name,
+        "url": room_payload(room, base_url=base_url)["url"],
+        "is_private": True,
+        "is_open": room.is_open,
+    }
+
+
 def room_moderator_payload(room: Room, *, base_url: str, role: str, open_reports: int) -> RoomModeratorPayload:
     """The room as its owner and moderators see it."""
     return {**room_payload(room, base_url=base_url), "role": role, "open_reports": open_reports}

@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from rooms import selectors, services
 from rooms.access import Actor, actor_for_session, room_by_name, room_is_readable_by, room_role
-from rooms.exports import _served_asynchronously
+from rooms.exports import served_asynchronously
 from rooms.models import Room
-from rooms.payloads import participant_payload, room_moderator_payload, room_payload
+from rooms.payloads import participant_payload, room_locked_payload, room_moderator_payload, room_payload
 from rooms.validation import MESSAGE_MAX, ROOM_NAME_MAX
 from todaysmeet import clock
 from todaysmeet.errors import NotFound, ServiceError
@@ -112,9 +112,7 @@ def _page_room(request: HttpRequest, room: Room, *, readable: bool, role: str | 
         return room_moderator_payload(room, base_url=base_url, role=role, open_reports=open_reports)
     if readable:
         return room_payload(room, base_url=base_url)
-    # Enough to draw the page and ask for the password; nothing of what is said inside.
-    url = room_payload(room, base_url=base_url)["url"]
-    return {"name": room.name, "url": url, "is_private": True, "is_open": room.is_open}
+    return room_locked_payload(room, base_url=base_url)
 
 
 # The page's script posts with fetch and must find the CSRF token in a cookie,
@@ -138,7 +136,6 @@ def room_page(request: HttpRequest, name: str) -> HttpResponse:
     config = {
         "room": _page_room(request, room, readable=not locked, role=role),
         "role": str(role) if role else None,
-        "isOwner": role == "owner",
         "me": me,
         "locked": locked,
         "rememberedNickname": remembered.nickname if remembered else None,
@@ -181,7 +178,7 @@ def transcript(request: HttpRequest, name: str) -> HttpResponse:
     chunks = _transcript_chunks(room, header)
     # Over ASGI, Django reads a plain iterator whole before sending any of it;
     # exports hands it to Daphne piece by piece instead.
-    content = _served_asynchronously(chunks) if isinstance(request, ASGIRequest) else chunks
+    content = served_asynchronously(chunks) if isinstance(request, ASGIRequest) else chunks
     response = StreamingHttpResponse(content, content_type="text/html; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response

@@ -256,3 +256,146 @@ class RedisProcess:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+def consecutive_free_ports(count: int) -> int:
+    """The first of `count` consecutive free loopback ports, as deploy/cluster wants them."""
+    for _ in range(100):
+        first = free_port()
+        if first + count > 65535:
+            continue
+        probes = []
+        try:
+            for port in range(first, first + count):
+                probe = socket.socket()
+                probes.append(probe)
+                probe.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
+class ClusterProcess:
+    """`deploy/cluster`: N `manage.py serve` processes on consecutive ports, each restarted when it exits."""
+
+    def __init__(
+        self,
+        *,
+        processes: int,
+        env: dict[str, str],
+        run_dir: Path,
+        serve_arguments: Sequence[str] = ("--drain-seconds", "1"),
+    ) -> None:
+        self.processes = processes
+        self.first_port = consecutive_free_ports(processes)
+        self.env = env
+        self.pid_dir = run_dir / "pids"
+        self.log_path = run_dir / "cluster.log"
+        self.serve_arguments = list(serve_arguments)
+        self.process: subprocess.Popen | None = None
+        self._log = None
+
+    @property
+    def ports(self) -> list[int]:
+        return [self.first_port + index for index in range(self.processes)]
+
+    def start(self, timeout: float = 60) -> ClusterProcess:
+        self._log = open(self.log_path, "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                str(REPO_ROOT / "deploy" / "cluster"),
+                "--processes",
+                str(self.processes),
+                "--first-port",
+                str(self.first_port),
+                "--pid-dir",
+                str(self.pid_dir),
+                # The test database is migrated already, and shared with the test.
+                "--no-migrate",
+                "--",
+                *self.serve_arguments,
+            ],
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(
+            self.serving, timeout=timeout, interval=0.1, message=f"deploy/cluster did not start; see {self.log_path}"
+        )
+        return self
+
+    def serving(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(f"deploy/cluster exited with {self.process.returncode}; see {self.log_path}")
+        return all(healthy(port) for port in self.ports)
+
+    def pids(self) -> dict[int, int | None]:
+        pids: dict[int, int | None] = {}
+        for port in self.ports:
+            try:
+                pids[port] = int((self.pid_dir / f"{port}.pid").read_text())
+            except (FileNotFoundError, ValueError):
+                pids[port] = None
+        return pids
+
+    def rolling_restart(self, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [
+                sys.executable,
+                str(REPO_ROOT / "deploy" / "rolling-restart"),
+                "--processes",
+                str(self.processes),
+                "--first-port",
+                str(self.first_port),
+                "--pid-dir",
+                str(self.pid_dir),
+            ],
+            cwd=REPO_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def stop(self, timeout: float = 30) -> None:
+        if self.process is None:
+            return
+        children = self.pids()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                # Its children run in sessions of their own and would outlive it.
+                for port, pid in children.items():
+                    if pid and _is_server_on(pid, port):
+                        os.kill(pid, signal.SIGKILL)
+        if self._log is not None:
+            self._log.close()
+        self.process = None
+
+
+def _is_server_on(pid: int, port: int) -> bool:
+    """Whether `pid` is still our `manage.py serve` on `port`, and not a process that reused its id."""
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"serve" in arguments and str(port).encode() in arguments
+
+
+def healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False

@@ -108,8 +108,17 @@ if REDIS_URL:
                 # getting Redis's empty answer. Give that answer time to come.
                 # After Redis restarts, a pooled connection can look alive
                 # until it is used; one retry on a fresh connection keeps a
-                # publish from being lost to it (redis-py retries nothing by default).
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "retry": Retry(NoBackoff(), 1)}],
+                # publish from being lost to it (redis-py retries nothing by
+                # default). A post publishes before it answers, so an
+                # unreachable Redis may cost it at most two 1 s connects.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 1,
+                        "retry": Retry(NoBackoff(), 1),
+                    }
+                ],
                 "prefix": env_str("CHANNEL_LAYER_PREFIX") or "todaysmeet",
                 "capacity": env_int("CHANNEL_LAYER_CAPACITY", 5000, minimum=100),
                 "expiry": 30,

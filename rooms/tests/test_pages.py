@@ -206,7 +206,6 @@ def test_a_stranger_is_asked_for_a_nickname(client, room):
     config = room_config(client.get("/biology/"))
     assert config["me"] is None
     assert config["role"] is None
-    assert config["isOwner"] is False
     assert config["locked"] is False
     assert config["room"]["name"] == "biology"
     assert config["maxLength"] == 280
@@ -215,7 +214,6 @@ def test_a_stranger_is_asked_for_a_nickname(client, room):
 def test_the_owner_posts_under_their_display_name_without_joining(owner_client, room):
     config = room_config(owner_client.get("/biology/"))
     assert config["role"] == "owner"
-    assert config["isOwner"] is True
     assert config["me"] == {"nickname": "owner", "role": "owner"}
 
 
@@ -241,7 +239,6 @@ def test_a_muted_participant_learns_it_from_the_page(client, room):
 def test_another_teacher_is_not_the_owner(other_teacher, room):
     config = room_config(logged_in(other_teacher).get("/biology/"))
     assert config["role"] is None
-    assert config["isOwner"] is False
     assert config["me"] is None
 
 
@@ -270,7 +267,6 @@ def test_a_moderator_gets_the_tools_but_not_the_owners(moderator, room, make_par
 
     config = room_config(response)
     assert config["role"] == "moderator"
-    assert config["isOwner"] is False
     assert config["me"] == {"nickname": "helper", "role": "moderator"}
     assert config["room"]["role"] == "moderator"
     assert config["room"]["open_reports"] == 1

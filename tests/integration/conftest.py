@@ -8,7 +8,15 @@ import psutil
 import pytest
 from django.db import connection
 
-from tests.servers import DaphneProcess, RedisProcess, ServeProcess, redis_server_path, server_environment, wait_until
+from tests.servers import (
+    ClusterProcess,
+    DaphneProcess,
+    RedisProcess,
+    ServeProcess,
+    redis_server_path,
+    server_environment,
+    wait_until,
+)
 
 
 def _sessions_of_other_processes() -> int:
@@ -64,10 +72,16 @@ def start_servers(transactional_db, tmp_path):
     """
     started: list[ServeProcess] = []
 
-    def start(count: int = 1, *, redis: RedisProcess | None, **environment: str) -> list[ServeProcess]:
+    def start(
+        count: int = 1, *, redis: RedisProcess | None, drain_seconds: float = 1.0, **environment: str
+    ) -> list[ServeProcess]:
         overrides = {"REDIS_URL": redis.url if redis else "", "CHANNEL_LAYER_PREFIX": "test", **environment}
         servers = [
-            ServeProcess(env=server_environment(**overrides), log_path=tmp_path / f"serve-{len(started) + index}.log")
+            ServeProcess(
+                env=server_environment(**overrides),
+                log_path=tmp_path / f"serve-{len(started) + index}.log",
+                drain_seconds=drain_seconds,
+            )
             for index in range(count)
         ]
         started.extend(servers)
@@ -80,4 +94,21 @@ def start_servers(transactional_db, tmp_path):
     yield start
     for server in started:
         server.stop()
+    _wait_for_sessions_to_end()
+
+
+@pytest.fixture
+def start_cluster(transactional_db, tmp_path):
+    """Start `deploy/cluster` over the test database and a Redis; stopped at the end."""
+    started: list[ClusterProcess] = []
+
+    def start(processes: int, *, redis: RedisProcess, **environment: str) -> ClusterProcess:
+        overrides = {"REDIS_URL": redis.url, "CHANNEL_LAYER_PREFIX": "test", **environment}
+        cluster = ClusterProcess(processes=processes, env=server_environment(**overrides), run_dir=tmp_path)
+        started.append(cluster)
+        return cluster.start()
+
+    yield start
+    for cluster in started:
+        cluster.stop()
     _wait_for_sessions_to_end()

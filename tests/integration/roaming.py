@@ -36,7 +36,8 @@ RETRY_DELAY_FIRST = 0.05
 RETRY_DELAY_MAX = 0.5
 # A post or delete that no process answers within this long has failed.
 REQUEST_DEADLINE_SECONDS = 30
-NETWORK_ERRORS = (OSError, http.client.HTTPException)
+# ValueError: an answer that is not our JSON, such as a proxy's error page.
+NETWORK_ERRORS = (OSError, http.client.HTTPException, ValueError)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class RoamingListener:
         self.applied: list[dict[str, Any]] = []
         self.position = 0
         self.connections = 0
+        # How each connection ended, but the last one we closed; None: it never opened.
         self.close_codes: list[int | None] = []
         # Frames a socket sent at or before the seq it resumed from: a server bug.
         self.duplicate_frames = 0
@@ -108,7 +110,8 @@ class RoamingListener:
                             delay = RECONNECT_DELAY_FIRST
                     except ConnectionClosed:
                         pass
-                    self.close_codes.append(socket.close_code)
+                    if not self._stopping:
+                        self.close_codes.append(socket.close_code)
             except (OSError, InvalidHandshake, TimeoutError):
                 self.close_codes.append(None)
             finally:
@@ -181,16 +184,22 @@ class RoamingListener:
                 visible.pop(event["message_id"], None)
         return visible
 
-    def frames_after_deletion_showing(self, message_id: int, text: str) -> list[dict[str, Any]]:
+    def shown_after_deletion(self, message_id: int) -> list[dict[str, Any]]:
         """Frames that showed a message's text after this client learnt it was deleted."""
-        deleted = False
-        showing = []
-        for event in self.applied:
-            if event["type"] == "message.deleted" and event["message_id"] == message_id:
-                deleted = True
-            elif deleted and text in json.dumps(event, ensure_ascii=False):
-                showing.append(event)
-        return showing
+        deletions = [
+            index
+            for index, event in enumerate(self.applied)
+            if event["type"] == "message.deleted" and event["message_id"] == message_id
+        ]
+        if not deletions:
+            return []
+        return [
+            event
+            for event in self.applied[deletions[0] + 1 :]
+            if event["type"] == "message.created"
+            and event["message"]["id"] == message_id
+            and "text" in event["message"]
+        ]
 
 
 class RoamingPoster:

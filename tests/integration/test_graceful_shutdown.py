@@ -1,0 +1,131 @@
+"""SIGTERM to `manage.py serve`: sockets are told 1012 a few at a time, requests in flight finish, exit 0."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import socket
+import threading
+import time
+import uuid
+
+import psutil
+import pytest
+from django.db import connection, transaction
+from websockets.exceptions import ConnectionClosed
+
+from rooms.models import Room
+from tests.integration.clients import StreamClient
+from tests.integration.rooms import Classroom, open_classroom
+from tests.servers import wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+DRAIN_SECONDS = 2.0
+SOCKETS = 10
+CLOSE_SERVICE_RESTART = 1012
+
+
+@pytest.fixture
+def classroom(owner, make_participant) -> Classroom:
+    return open_classroom(owner, make_participant, name="goodbye", students=1)
+
+
+class HeldRoomLock:
+    """Holds the room's row lock from another thread, so a post to that room waits for it."""
+
+    def __init__(self, room_id: int) -> None:
+        self.room_id = room_id
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self.thread = threading.Thread(target=self._hold)
+
+    def __enter__(self) -> HeldRoomLock:
+        self.thread.start()
+        assert self.held.wait(10), "could not lock the room"
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.release.set()
+        self.thread.join(10)
+
+    def _hold(self) -> None:
+        try:
+            with transaction.atomic():
+                Room.objects.select_for_update().get(pk=self.room_id)
+                self.held.set()
+                self.release.wait(30)
+        finally:
+            connection.close()
+
+
+def start_post(port: int, room: str, token: str) -> tuple[http.client.HTTPConnection, int]:
+    """Send a post and don't wait for its answer; the connection and its local port."""
+    client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    client.connect()
+    body = json.dumps({"text": "sent just before the restart", "client_id": str(uuid.uuid4())})
+    client.request(
+        "POST",
+        f"/api/rooms/{room}/messages",
+        body=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    return client, client.sock.getsockname()[1]
+
+
+def holds_connection_from(pid: int, client_port: int) -> bool:
+    return any(opened.raddr and opened.raddr.port == client_port for opened in psutil.Process(pid).net_connections())
+
+
+def refuses_connections(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+async def test_sigterm_closes_sockets_with_1012_over_the_drain_finishes_the_post_in_flight_and_exits_0(
+    start_servers, classroom
+):
+    (server,) = await asyncio.to_thread(start_servers, 1, redis=None, drain_seconds=DRAIN_SECONDS)
+    listeners = [StreamClient(server.ws_url, classroom.name) for _ in range(SOCKETS)]
+    for listener in listeners:
+        await listener.connect(since=0)
+    for listener in listeners:
+        await listener.wait_for_hello()
+
+    async def close_code_and_time(listener: StreamClient) -> tuple[int | None, float]:
+        try:
+            await listener.wait_until_closed()
+        except ConnectionClosed as closed:
+            return (closed.rcvd.code if closed.rcvd else None), time.monotonic()
+        return None, time.monotonic()
+
+    watchers = asyncio.gather(*(close_code_and_time(listener) for listener in listeners))
+
+    with HeldRoomLock(classroom.room_id):
+        post, client_port = await asyncio.to_thread(
+            start_post, server.port, classroom.name, classroom.student_tokens[0]
+        )
+        await asyncio.to_thread(wait_until, lambda: holds_connection_from(server.pid, client_port), timeout=10)
+        signalled_at = time.monotonic()
+        server.signal()
+        closes = await watchers
+        refused_while_draining = await asyncio.to_thread(refuses_connections, server.port)
+        # Only now may the post go on: it was in flight through the whole drain.
+    answer = await asyncio.to_thread(post.getresponse)
+    status = answer.status
+    message = json.loads(answer.read())["message"]
+    post.close()
+    exit_code = await asyncio.to_thread(server.wait, 20)
+
+    assert exit_code == 0
+    assert status == 201 and message["text"] == "sent just before the restart"
+    assert refused_while_draining
+    assert [code for code, _ in closes] == [CLOSE_SERVICE_RESTART] * SOCKETS
+    offsets = sorted(closed - signalled_at for _, closed in closes)
+    # Spread over the drain: not all at once, and all within it (plus slack for a loaded machine).
+    assert offsets[-1] - offsets[0] >= DRAIN_SECONDS / 2
+    assert offsets[-1] < DRAIN_SECONDS + 3
