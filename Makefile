@@ -33,7 +33,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 run: $(VENV)/.installed-run
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/daphne -e tcp:port=$(PORT):interface=$(HOST):backlog=$(BACKLOG) todaysmeet.asgi:application
+	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT) --backlog $(BACKLOG)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

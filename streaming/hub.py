@@ -13,11 +13,13 @@ It also notices when it has lost the layer, and repairs that on its own: see
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import random
 import uuid
 import weakref
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -33,6 +35,8 @@ logger = logging.getLogger(__name__)
 # A gap larger than this is not replayed by the hub; subscribers are told to
 # reset instead (a room that busy between two reads means something broke).
 HUB_REPAIR_LIMIT = 500
+# Sockets written between two yields to the event loop (each write is ~0.1 ms).
+FAN_OUT_SLICE = 50
 READER_STOP_RETRY_SECONDS = 0.1
 # Every second the hub sends itself a heartbeat through a group of its own,
 # the same path events take. A Redis that restarts (or fails over) forgets
@@ -75,6 +79,9 @@ class RoomHub:
         # When the newest heartbeat that came back through each group was sent.
         self._heartbeat_seen_at: dict[str, float] = {}
         self._membership = asyncio.Lock()
+        # Joining and leaving one room's group are serialised per room, so a
+        # storm's first sockets of fifty rooms join them side by side.
+        self._room_membership = KeyedLocks()
         # Held while events go out, so a repair after losing the layer and
         # the live stream can't interleave and move a room's last_seq back.
         self._delivery = asyncio.Lock()
@@ -88,8 +95,16 @@ class RoomHub:
         On return, every event after the room's current head will reach the
         subscriber, so it can read state from the database next without a gap.
         """
-        async with self._membership:
-            await self._ensure_reader()
+        feed = self.feeds.get(room_id)
+        if feed is not None and feed.last_seq is not None and self._reader is not None and not self._reader.done():
+            # The room is joined and its head known: nothing to wait for. In a
+            # connect storm this keeps the sockets of joined rooms from queuing
+            # behind the lock while another room does its first join.
+            feed.subscribers.add(subscriber)
+            return
+        async with self._room_membership.hold(room_id):
+            async with self._membership:
+                await self._ensure_reader()
             feed = self.feeds.get(room_id)
             if feed is None:
                 feed = self.feeds[room_id] = RoomFeed()
@@ -109,7 +124,9 @@ class RoomHub:
             feed.subscribers.add(subscriber)
 
     async def unsubscribe(self, room_id: int, subscriber: Subscriber) -> None:
-        async with self._membership:
+        # A rejoin running meanwhile may add back a group being left here;
+        # the hub then ignores that room's events until the membership expires.
+        async with self._room_membership.hold(room_id):
             feed = self.feeds.get(room_id)
             if feed is None:
                 return
@@ -305,11 +322,36 @@ class RoomHub:
             await self._fan_out(feed, event.seq, event_text(event_payload(event)))
 
     async def _fan_out(self, feed: RoomFeed, seq: int, text: str) -> None:
-        for subscriber in list(feed.subscribers):
+        for index, subscriber in enumerate(list(feed.subscribers), start=1):
             try:
                 await subscriber.deliver(seq, text)
             except Exception:
                 logger.exception("delivering event %s failed", seq)
+            if index % FAN_OUT_SLICE == 0:
+                # A send never suspends, so a big room would hold the loop for
+                # its whole fan-out; let HTTP requests (the next post) in between.
+                await asyncio.sleep(0)
+
+
+class KeyedLocks:
+    """One asyncio.Lock per key, forgotten once nobody holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[object, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: object) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomHub] = weakref.WeakKeyDictionary()

@@ -6,6 +6,7 @@ every socket forwards the same bytes.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -15,6 +16,14 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+# A Redis that accepts connections but never answers would otherwise hold the
+# poster's request for two socket timeouts; the event is stored either way.
+PUBLISH_TIMEOUT_SECONDS = 2.0
+
+
+async def _group_send(group: str, message: dict[str, Any]) -> None:
+    await asyncio.wait_for(get_channel_layer().group_send(group, message), timeout=PUBLISH_TIMEOUT_SECONDS)
 
 
 def room_group(room_id: int) -> str:
@@ -35,7 +44,7 @@ def room_event_send(room_id: int, seq: int, text: str) -> None:
     # The event is already stored; if the layer is down, listeners repair the
     # gap from the database, so a failed send must not fail the request.
     try:
-        async_to_sync(get_channel_layer().group_send)(
+        async_to_sync(_group_send)(
             room_group(room_id), {"type": "room.event", "room": room_id, "seq": seq, "text": text}
         )
     except Exception:
@@ -55,7 +64,7 @@ def room_sockets_close(room_id: int, code: int, *, keep_moderators: bool = False
     # Like an event, a close is lost if the layer is down, and unlike one it is
     # not repaired: the socket then lives until it reconnects and is checked again.
     try:
-        async_to_sync(get_channel_layer().group_send)(
+        async_to_sync(_group_send)(
             room_group(room_id),
             {"type": "room.close", "room": room_id, "code": code, "keep_moderators": keep_moderators},
         )

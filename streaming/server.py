@@ -23,7 +23,7 @@ from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import reactor
 
 from streaming.hub import room_hub_close
-from streaming.lifecycle import drain_sockets
+from streaming.lifecycle import CLOSE_SERVICE_RESTART, drain_sockets
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +154,11 @@ class GracefulServer(Server):
     async def _drain(self) -> None:
         try:
             await drain_sockets(spread_seconds=self.drain_seconds)
+            # Sockets of an application that doesn't register them with
+            # streaming.lifecycle (the benchmark's baseline) get 1012 too.
+            for protocol in list(self.connections):
+                if isinstance(protocol, WebSocketProtocol) and protocol.state == protocol.STATE_OPEN:
+                    self._close(protocol, CLOSE_SERVICE_RESTART)
             await self._wait_for_connections()
             await room_hub_close()
         except Exception:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,6 +35,9 @@ def room_id_for_name(name: str) -> int | None:
 # stream_start notices (it matches id and name) and the caller then forgets.
 ROOM_ID_CACHE_LIMIT = 10_000
 _room_ids: dict[str, int] = {}
+# Lookups in progress, per event loop: the forty sockets of a class arrive
+# together, and one query answers them all.
+_lookups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Future]] = weakref.WeakKeyDictionary()
 
 
 async def aroom_id_for_name(name: str) -> tuple[int | None, bool]:
@@ -41,7 +46,26 @@ async def aroom_id_for_name(name: str) -> tuple[int | None, bool]:
     room_id = _room_ids.get(key)
     if room_id is not None:
         return room_id, True
-    room_id = await database_sync_to_async(room_id_for_name)(key)
+    loop = asyncio.get_running_loop()
+    in_progress = _lookups.setdefault(loop, {})
+    lookup = in_progress.get(key)
+    if lookup is not None:
+        try:
+            return await asyncio.shield(lookup), False
+        except asyncio.CancelledError:
+            if not lookup.cancelled():
+                raise
+            # The socket that was looking it up went away; look it up here.
+    lookup = in_progress[key] = loop.create_future()
+    try:
+        room_id = await database_sync_to_async(room_id_for_name)(key)
+    except BaseException:
+        lookup.cancel()
+        raise
+    finally:
+        if in_progress.get(key) is lookup:
+            del in_progress[key]
+    lookup.set_result(room_id)
     if room_id is not None:
         if len(_room_ids) >= ROOM_ID_CACHE_LIMIT:
             _room_ids.clear()

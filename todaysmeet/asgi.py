@@ -1,10 +1,15 @@
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "todaysmeet.settings")
-# Build Django before importing anything that touches models.
-django_http_application = get_asgi_application()
+# Set Django up before importing anything that touches models (what
+# get_asgi_application does, for our handler instead of Django's).
+django.setup(set_prefix=False)
+
+from todaysmeet.sync_threads import PinnedSyncThreads, SyncMiddlewareASGIHandler  # noqa: E402
+
+django_http_application = SyncMiddlewareASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
@@ -13,7 +18,6 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 from streaming.origin import OriginValidator  # noqa: E402
 from streaming.routing import websocket_urlpatterns  # noqa: E402
-from todaysmeet.sync_threads import PinnedSyncThreads  # noqa: E402
 
 # Bounded, reused database connections under ASGI (see todaysmeet/sync_threads.py).
 application = PinnedSyncThreads(

@@ -1,4 +1,4 @@
-"""Run each ASGI connection's sync code on one of a few long-lived threads.
+"""Where Django's sync code runs under ASGI: a few long-lived threads, one hop per request.
 
 Django's ASGI handler gives every HTTP request a new thread for its sync
 (ORM) code, and Django keeps one database connection per thread. With
@@ -13,13 +13,18 @@ whole life, to one of `DATABASE_THREADS` single-thread executors. Its sync
 calls still run one at a time on one thread, as thread-sensitive code
 expects, and the process holds at most that many connections (plus one for
 the hub), each reused across requests.
+
+SyncMiddlewareASGIHandler then runs a request's whole middleware chain and
+view in one trip to that thread, instead of Django's trip per middleware hook.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import ThreadSensitiveContext
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.core.handlers.asgi import ASGIHandler
+from django.http import HttpRequest, HttpResponseBase
 
 
 class PinnedSyncThreads:
@@ -44,3 +49,22 @@ class PinnedSyncThreads:
                 await self.application(scope, receive, send)
         finally:
             self.pinned[index] -= 1
+
+
+class SyncMiddlewareASGIHandler(ASGIHandler):
+    """Django's ASGI handler, with the middleware chain and the view in one thread hop.
+
+    In its async mode Django runs each sync middleware hook (process_request,
+    process_response, …) in a sync_to_async call of its own: a dozen trips
+    between the event loop and a thread per request, each one waiting for a
+    loop that is also writing websocket frames. Every middleware and view here
+    is sync (an async view still works: Django runs it with async_to_sync), so
+    the chain is built in sync mode and called once. Reading the body and
+    sending the answer, streamed ones included, stay Django's own.
+    """
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        super().load_middleware(is_async=False)
+
+    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)

@@ -26,13 +26,16 @@ export class Poster {
     this.targetIndex = 0;
   }
 
-  // Post `perSecond` messages a second in every room, each room starting at a
-  // random point of the first interval so rooms don't post in lockstep.
-  start(perSecond) {
+  // Post `perSecond` messages a second in every room. Steady rooms start at a
+  // random point of the first interval so they don't post in lockstep; with
+  // `now`, every room posts at once. A room stops when `keepPosting(room)`
+  // turns false.
+  start(perSecond, { now = false, keepPosting = () => true } = {}) {
     const interval = 1000 / perSecond;
     for (const room of this.rooms) {
-      let next = performance.now() + Math.random() * interval;
+      let next = performance.now() + (now ? 0 : Math.random() * interval);
       const tick = () => {
+        if (!keepPosting(room)) return;
         this.post(room);
         next += interval;
         this.timers[room.index] = setTimeout(tick, Math.max(0, next - performance.now()));

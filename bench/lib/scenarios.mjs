@@ -23,7 +23,7 @@ export const SCENARIOS = {
     postsPerSecondPerRoom: 10,
   },
   "connect-storm": {
-    summary: "2,000 sockets (50 rooms × 40) opened at once, 1 post/s per room from the start",
+    summary: "2,000 sockets (50 rooms × 40) opened at once; each room posts as they open, and every second until all its sockets have a message",
     rooms: 50,
     socketsPerRoom: 40,
     postsPerSecondPerRoom: 1,
@@ -139,7 +139,10 @@ export async function runScenario(name, { targets, pids, durationSeconds, tally 
     poster.deadline = postDeadline();
     postStart = connectStart;
     postCpuBefore = before;
-    poster.start(scenario.postsPerSecondPerRoom);
+    // The probe, not a load: a room keeps posting only until each of its
+    // sockets has received a message posted after the storm began.
+    const roomWaiting = (room) => listeners.some((listener) => listener.room === room && listener.firstMessageAt === null);
+    poster.start(scenario.postsPerSecondPerRoom, { now: true, keepPosting: roomWaiting });
     openAll(listeners);
     await waitFor(() => listeners.every((listener) => listener.firstMessageAt !== null), STORM_TIMEOUT_MS);
     report.storm = {
@@ -208,7 +211,7 @@ export async function runScenario(name, { targets, pids, durationSeconds, tally 
     viaSocket: tally.viaSocket,
     viaFill: tally.viaFill,
     perSecond: deliveryWindow > 0 ? Math.round(tally.viaSocket / (deliveryWindow / 1000)) : null,
-    offeredPerSecond: scenario.rooms * scenario.socketsPerRoom * scenario.postsPerSecondPerRoom,
+    offeredPerSecond: scenario.storm ? null : scenario.rooms * scenario.socketsPerRoom * scenario.postsPerSecondPerRoom,
   };
   report.latencyMs = tally.latency.summary();
   report.lost = lost;

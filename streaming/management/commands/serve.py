@@ -37,10 +37,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         # Imported here: daphne.server installs Twisted's asyncio reactor on import.
-        from streaming.autobahn_tuning import skip_debug_formatting
         from streaming.server import GracefulServer
+        from streaming.server_tuning import skip_autobahn_debug_formatting, tune_garbage_collector
 
-        skip_debug_formatting()
+        skip_autobahn_debug_formatting()
 
         module_name, _, attribute = options["application"].partition(":")
         application = getattr(import_module(module_name), attribute or "application")
@@ -55,4 +55,6 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"serving on http://{host}:{port} (pid {os.getpid()})")
         self.stdout.flush()
+        # Last, so everything start-up allocated is frozen out of collections.
+        tune_garbage_collector()
         server.run()
