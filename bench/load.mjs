@@ -4,12 +4,16 @@
 //   node bench/load.mjs --scenario big-room --targets http://127.0.0.1:8001,http://127.0.0.1:8002
 //
 // Options:
-//   --scenario classrooms|big-room|connect-storm   (required)
+//   --scenario classrooms|big-room|connect-storm|rolling-restart   (required)
 //   --targets  comma-separated base URLs; sockets and posts are spread over them
 //   --duration seconds of posting in the steady scenarios (default 30)
 //   --pids     comma-separated server pids for RSS/CPU (default: whoever listens on the target ports)
 //   --label    a name for this server in the report (default "server")
 //   --json     write the report to this file as well
+//
+// rolling-restart runs deploy/rolling-restart on the target ports, so the
+// targets must be a deploy/cluster on this machine; after it, RSS is read
+// from whoever listens on the ports then.
 //
 // Every phase has a time limit and the whole run has a hard one, so a server
 // that stops answering ends the run with a report, not a hang.
@@ -19,6 +23,7 @@ import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 
 import { closeConnections } from "./lib/http.mjs";
+import { longestRestartSeconds } from "./lib/rolling_restart.mjs";
 import { SCENARIOS, runScenario } from "./lib/scenarios.mjs";
 import { pidsListeningOn } from "./lib/server_processes.mjs";
 import { Tally } from "./lib/tally.mjs";
@@ -49,7 +54,7 @@ function printReport(report) {
   if (report.storm) {
     line("storm", `all connected ${report.storm.allConnectedSeconds} s, all receiving ${report.storm.allReceivingSeconds} s`);
   }
-  line("connect", `${report.connect.connected}/${report.sockets} in ${report.connect.seconds} s (${report.connect.perSecond}/s)`);
+  line("connect", `${report.connect.connected}/${report.sockets} in ${report.connect.seconds} s (${report.connect.perSecond}/s); hello at ${ms(report.connect.helloMs)}`);
   line("deliveries", `${report.deliveries.viaSocket} by socket + ${report.deliveries.viaFill} by /events of ${report.deliveries.expected}; ${report.deliveries.perSecond}/s (offered ${report.deliveries.offeredPerSecond}/s)`);
   line("latency", ms(report.latencyMs));
   line("posts", `${report.posts.acked}/${report.posts.sent} acked, ${report.posts.failed} failed, ${report.posts.retries} retries; ${ms(report.posts.latencyMs)}`);
@@ -57,6 +62,18 @@ function printReport(report) {
   line("server RSS", `${report.memory.beforeKb} → ${report.memory.withSocketsKb} kB: ${report.memory.perSocketKb} kB per socket`);
   line("cpu", `server ${report.cpu.serverCores} cores, client ${report.cpu.clientCores}, whole machine ${report.cpu.machineCores} of ${cpus().length} (load ${report.cpu.loadAverage})`);
   if (Object.keys(report.events).length) line("events", JSON.stringify(report.events));
+  if (report.deletes) line("deletes", `${report.deletes.done}/${report.deletes.sent} done, ${report.deletes.failed} failed`);
+  if (report.restart) {
+    const { startedAtSeconds, seconds, succeeded, failure } = report.restart;
+    const outcome = succeeded ? "succeeded" : `FAILED: ${failure}`;
+    line("rolling restart", `at ${startedAtSeconds} s into the posting, took ${seconds} s, ${outcome}; posting stopped at ${report.restart.postingStoppedAtSeconds} s`);
+  }
+  if (report.convergence) {
+    const { converged, diverged, database, error } = report.convergence;
+    if (error) line("convergence", `NOT CHECKED: ${error}`);
+    else line("convergence", `${converged} readers converged, ${diverged} diverged; database ${JSON.stringify(database)}`);
+    for (const example of report.convergence.examples ?? []) line("", `diverged: ${JSON.stringify(example)}`);
+  }
 }
 
 async function main() {
@@ -78,7 +95,9 @@ async function main() {
     ? values.pids.split(",").map(Number)
     : pidsListeningOn(targets.map((target) => Number(new URL(target).port || 80)));
 
-  setTimeout(() => fail("hard time limit reached; the server stopped answering?"), (durationSeconds + HARD_LIMIT_EXTRA_SECONDS) * 1000).unref();
+  const restartSeconds = SCENARIOS[values.scenario].rollingRestart ? longestRestartSeconds(targets.length) : 0;
+  const hardLimitSeconds = durationSeconds + HARD_LIMIT_EXTRA_SECONDS + restartSeconds;
+  setTimeout(() => fail("hard time limit reached; the server stopped answering?"), hardLimitSeconds * 1000).unref();
   const report = await runScenario(values.scenario, { targets, pids, durationSeconds, tally: new Tally() });
   report.label = values.label;
   report.pids = pids;

@@ -11,10 +11,11 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from rooms.access import Actor, room_id_moderated_by, socket_actor
+from streaming.arrivals import forget_room_id, room_id_for, start_together
 from streaming.hub import room_hub
 from streaming.lifecycle import CLOSE_SERVICE_RESTART, is_draining, socket_closed, socket_opened
 from streaming.publish import CLOSE_UNAUTHORIZED
-from streaming.snapshot import StreamStart, aroom_id_for_name, forget_room_id, stream_start
+from streaming.snapshot import StartRequest, StreamStart
 
 logger = logging.getLogger(__name__)
 
@@ -102,13 +103,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
         None if there is no such room.
         """
         while True:
-            room_id, cached = await aroom_id_for_name(name)
+            room_id, cached = await room_id_for(name)
             if room_id is None:
                 return None
             self.room_id = room_id
             await room_hub().subscribe(room_id, self)
-            start: StreamStart | None = await database_sync_to_async(stream_start)(
-                room_id=room_id, name=name, since=since, base_url=_base_url(self.scope), reader=self._reader
+            start = await start_together(
+                room_id=room_id,
+                name=name,
+                request=StartRequest(since=since, base_url=_base_url(self.scope), reader=self._reader),
             )
             if start is not None:
                 return start

@@ -24,6 +24,7 @@ from twisted.internet import reactor
 
 from streaming.hub import room_hub_close
 from streaming.lifecycle import CLOSE_SERVICE_RESTART, drain_sockets
+from streaming.signals import call_on_signals
 
 logger = logging.getLogger(__name__)
 
@@ -135,9 +136,8 @@ class GracefulServer(Server):
         self._close(protocol, CLOSE_TOO_SLOW)
 
     def _install_signal_handlers(self) -> None:
-        loop = asyncio.get_event_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, self.begin_shutdown)
+        # Not loop.add_signal_handler: a busy loop can lose its signals (streaming/signals.py).
+        call_on_signals(asyncio.get_event_loop(), self.begin_shutdown, (signal.SIGTERM, signal.SIGINT))
 
     def begin_shutdown(self) -> None:
         if self.draining:

@@ -12,7 +12,8 @@ Instead every connection (an HTTP request or a websocket) is pinned, for its
 whole life, to one of `DATABASE_THREADS` single-thread executors. Its sync
 calls still run one at a time on one thread, as thread-sensitive code
 expects, and the process holds at most that many connections (plus one for
-the hub), each reused across requests.
+the streaming hub and socket starts, which run outside any connection's
+context), each reused across requests.
 
 SyncMiddlewareASGIHandler then runs a request's whole middleware chain and
 view in one trip to that thread, instead of Django's trip per middleware hook.
@@ -20,6 +21,7 @@ view in one trip to that thread, instead of Django's trip per middleware hook.
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
@@ -28,27 +30,62 @@ from django.http import HttpRequest, HttpResponseBase
 
 
 class PinnedSyncThreads:
+    """Pin each connection to a thread: requests queue on the first, and spill past a slow one.
+
+    Two threads running ORM code at once fight over the GIL: each gives it up
+    on every query and then waits up to the switch interval (5 ms) to get it
+    back. With requests spread over four threads that tripled the classrooms
+    scenario's p99 against one thread. So an HTTP request goes to the first
+    thread and waits its turn behind short requests; only when the request
+    running there has taken longer than SPILL_AFTER_SECONDS (a sign-in's
+    password hash, an export) does the next one go to the next thread.
+    Websockets use their thread rarely (a moderator check), so they are
+    spread by count.
+    """
+
+    SPILL_AFTER_SECONDS = 0.2
+
     def __init__(self, application, *, threads: int) -> None:
         self.application = application
         self.executors = [
             ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sync-{index}") for index in range(threads)
         ]
-        # Connections currently pinned to each thread; a new one goes to the least loaded.
-        self.pinned = [0] * threads
+        # Per thread: when each HTTP request pinned to it started.
+        self.requests_started: list[dict[object, float]] = [{} for _ in range(threads)]
+        self.websockets_open = [0] * threads
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
             await self.application(scope, receive, send)
             return
-        index = min(range(len(self.pinned)), key=self.pinned.__getitem__)
-        self.pinned[index] += 1
+        if scope["type"] == "websocket":
+            index = min(range(len(self.websockets_open)), key=self.websockets_open.__getitem__)
+            self.websockets_open[index] += 1
+            try:
+                await self._run_on(index, scope, receive, send)
+            finally:
+                self.websockets_open[index] -= 1
+            return
+        now = asyncio.get_running_loop().time()
+        index = self._thread_for_request(now)
+        token = object()
+        self.requests_started[index][token] = now
         try:
-            # Django's own per-request ThreadSensitiveContext, entered inside
-            # this one, defers to it (only the outermost context picks the thread).
-            async with ThreadSensitiveContext(executor=self.executors[index]):
-                await self.application(scope, receive, send)
+            await self._run_on(index, scope, receive, send)
         finally:
-            self.pinned[index] -= 1
+            del self.requests_started[index][token]
+
+    def _thread_for_request(self, now: float) -> int:
+        for index, started in enumerate(self.requests_started):
+            if not started or now - min(started.values()) < self.SPILL_AFTER_SECONDS:
+                return index
+        return min(range(len(self.requests_started)), key=lambda index: len(self.requests_started[index]))
+
+    async def _run_on(self, index: int, scope, receive, send) -> None:
+        # Django's own per-request ThreadSensitiveContext, entered inside
+        # this one, defers to it (only the outermost context picks the thread).
+        async with ThreadSensitiveContext(executor=self.executors[index]):
+            await self.application(scope, receive, send)
 
 
 class SyncMiddlewareASGIHandler(ASGIHandler):

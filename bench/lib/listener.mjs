@@ -5,7 +5,8 @@
 // backoff, to any server), and records what it saw for the report. Because
 // events are applied in order, everything at or below `lastSeq` has been
 // seen, so a message is lost for this reader exactly when its seq is above
-// lastSeq at the end.
+// lastSeq at the end. It also keeps which messages it shows (posted and not
+// deleted), for comparing its end state with the database's.
 
 import WebSocket from "ws";
 
@@ -16,6 +17,16 @@ const RECONNECT_BASE_MS = 500;
 const RECONNECT_CAP_MS = 5000;
 const HANDSHAKE_TIMEOUT_MS = 10000;
 const FILL_RETRY_MS = 250;
+// The close a restarting server sends; any other close is worth a closer look.
+const CLOSE_SERVICE_RESTART = 1012;
+
+// `array`, or a copy at least twice as long when `index` is past its end.
+function grownToHold(array, index) {
+  if (index < array.length) return array;
+  const grown = new array.constructor(Math.max(index + 1, array.length * 2));
+  grown.set(array);
+  return grown;
+}
 
 export class Listener {
   constructor({ room, targets, firstTarget, tally, since = 0 }) {
@@ -34,6 +45,10 @@ export class Listener {
     // from a late (out-of-order) frame. Bytes indexed by seq.
     this.seenOnConnection = new Uint8Array(64);
     this.connectionSince = since;
+    // The messages this reader shows: message id by seq, 0 where that seq is
+    // not a message or the message was deleted. Four bytes a seq keeps
+    // thousands of readers small.
+    this.shownIdBySeq = new Uint32Array(64);
     this.openedAt = null;
     this.helloAt = null;
     this.firstMessageAt = null;
@@ -49,6 +64,8 @@ export class Listener {
     if (this.stopped) return;
     const url = `${this.target.replace(/^http/, "ws")}/ws/rooms/${this.room.name}/?since=${this.lastSeq}`;
     this.connectionSince = this.lastSeq;
+    this.connectionOpenedAt = performance.now();
+    this.connectionGreeted = false;
     this.seenOnConnection.fill(0);
     if (this.openedAt === null) this.openedAt = performance.now();
     // A browser's Origin, so both servers check it as they would for the page.
@@ -81,6 +98,15 @@ export class Listener {
     this.socket = null;
     if (this.stopped) return;
     this.tally.count(`close ${code}`);
+    if (code !== CLOSE_SERVICE_RESTART) {
+      this.tally.unexpectedClose({
+        at: performance.now(),
+        target: this.target,
+        code,
+        greeted: this.connectionGreeted,
+        openForMs: Math.round(performance.now() - this.connectionOpenedAt),
+      });
+    }
     this.tally.reconnects += 1;
     // Whatever was queued belongs to the old connection; the next one resumes after lastSeq.
     this.queue = [];
@@ -111,6 +137,7 @@ export class Listener {
   async handle(frame) {
     if (frame.type === "hello") {
       this.attempt = 0;
+      this.connectionGreeted = true;
       if (this.helloAt === null) {
         this.helloAt = performance.now();
         this.onFirstHello?.(this);
@@ -140,17 +167,23 @@ export class Listener {
       if (again) this.tally.duplicated += 1;
       else this.tally.outOfOrder += 1;
     }
-    if (seq >= this.seenOnConnection.length) {
-      const grown = new Uint8Array(Math.max(seq + 1, this.seenOnConnection.length * 2));
-      grown.set(this.seenOnConnection);
-      this.seenOnConnection = grown;
-    }
+    this.seenOnConnection = grownToHold(this.seenOnConnection, seq);
     this.seenOnConnection[seq] = 1;
   }
 
   apply(event, via) {
     this.lastSeq = event.seq;
+    if (event.type === "message.deleted") {
+      const seq = this.shownIdBySeq.indexOf(event.message_id);
+      if (seq > 0) this.shownIdBySeq[seq] = 0;
+      return;
+    }
     if (event.type !== "message.created") return;
+    // A replay after the message was deleted carries only {id, seq, deleted}.
+    if (event.message && !event.message.deleted) {
+      this.shownIdBySeq = grownToHold(this.shownIdBySeq, event.seq);
+      this.shownIdBySeq[event.seq] = event.message.id;
+    }
     const sentAt = this.tally.sentAt.get(event.message?.client_id);
     if (sentAt === undefined) return;
     const now = performance.now();

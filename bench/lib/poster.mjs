@@ -1,6 +1,8 @@
 // Posts at a fixed rate per room through the HTTP API, the way the page does:
 // each post gets a fresh client_id and is retried with that same client_id
 // after a network error, a 5xx or a 429, so a retry never doubles a message.
+// Posts take turns over the servers, and a retry goes to the server after the
+// one that failed: with one down (a restart), the retry reaches another.
 
 import { randomUUID } from "node:crypto";
 
@@ -71,18 +73,21 @@ export class Poster {
 
   async deliver(room, token, clientId, sentAt) {
     const body = { text: `${FILLER} #${room.postCount}`, client_id: clientId };
+    const firstTarget = this.targetIndex++;
     for (let attempt = 0; performance.now() < this.deadline; attempt += 1) {
-      const target = this.targets[this.targetIndex++ % this.targets.length];
+      const target = this.targets[(firstTarget + attempt) % this.targets.length];
       let answer = null;
       try {
         answer = await request("POST", `${target}/api/rooms/${room.name}/messages`, { body, token });
-      } catch {
-        this.tally.count("post network error");
+      } catch (error) {
+        this.tally.count(`post network error: ${error.code ?? error.message.slice(0, 40)}`);
       }
       if (answer && (answer.status === 201 || answer.status === 200)) {
         this.tally.postsAcked += 1;
         this.tally.postLatency.add(performance.now() - sentAt);
+        this.tally.timeline?.postAnswered(sentAt, performance.now() - sentAt);
         room.ackedSeqs.push(answer.body.message.seq);
+        room.ackedIds.push(answer.body.message.id);
         return;
       }
       let waitMs = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** attempt) * (0.5 + Math.random() / 2);

@@ -1,13 +1,16 @@
-// The three scenarios of issue 4 and how one run of them goes.
+// The scenarios of issue 4 and how one run of them goes.
 
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 
+import { compareReaders, readDatabase } from "./convergence.mjs";
 import { requestOk } from "./http.mjs";
 import { Listener } from "./listener.mjs";
+import { Moderator } from "./moderator.mjs";
 import { Poster } from "./poster.mjs";
-import { round } from "./tally.mjs";
-import { totals } from "./server_processes.mjs";
+import { RollingRestart } from "./rolling_restart.mjs";
+import { Samples, Timeline, round } from "./tally.mjs";
+import { pidsListeningOn, totals } from "./server_processes.mjs";
 
 export const SCENARIOS = {
   classrooms: {
@@ -29,7 +32,21 @@ export const SCENARIOS = {
     postsPerSecondPerRoom: 1,
     storm: true,
   },
+  "rolling-restart": {
+    summary:
+      "classrooms (50 rooms × 30 sockets, 1 post/s per room) plus a teacher deleting a message per room every 10 s; a third into the posting, every server process restarts, one at a time, with deploy/rolling-restart",
+    rooms: 50,
+    socketsPerRoom: 30,
+    postsPerSecondPerRoom: 1,
+    // Deletions make "what a reader shows" differ from "what it received".
+    deletesPerMinutePerRoom: 6,
+    rollingRestart: true,
+  },
 };
+
+// Into the posting, when the rolling restart begins: traffic flows before
+// it, and (posting goes on until it has finished) after it.
+const RESTART_AFTER_FRACTION_OF_DURATION = 1 / 3;
 
 // Sockets opening at once in the steady scenarios; the storm opens them all.
 const CONNECT_WINDOW = 100;
@@ -80,7 +97,7 @@ async function createRooms(scenario, target, runId) {
       });
       tokens.push(joined.token);
     }
-    return { index, name, tokens, postCount: 0, ackedSeqs: [] };
+    return { index, name, tokens, teacherToken, postCount: 0, ackedSeqs: [], ackedIds: [] };
   });
 }
 
@@ -113,6 +130,28 @@ function caughtUp(listener) {
   return acked.length === 0 || listener.lastSeq >= Math.max(...acked);
 }
 
+async function checkConvergence(rooms, listeners, targets) {
+  let stored;
+  try {
+    stored = await readDatabase(rooms, targets);
+  } catch (error) {
+    return { converged: null, diverged: null, error: error.message };
+  }
+  // Events after the last acknowledged post (a deletion, say) may still be on their way.
+  const atHead = (listener) => listener.lastSeq >= stored.states.get(listener.room).head;
+  await waitFor(() => listeners.every(atHead), SETTLE_TIMEOUT_MS, 50);
+  return { ...compareReaders(listeners, stored.states), database: stored.database };
+}
+
+// The processes serving the targets now; null if a port has nobody listening.
+function pidsServing(targets) {
+  try {
+    return pidsListeningOn(targets.map((target) => Number(new URL(target).port)));
+  } catch {
+    return null;
+  }
+}
+
 export async function runScenario(name, { targets, pids, durationSeconds, tally }) {
   const scenario = SCENARIOS[name];
   const runId = Date.now().toString(36) + randomBytes(2).toString("hex");
@@ -132,6 +171,8 @@ export async function runScenario(name, { targets, pids, durationSeconds, tally 
 
   const postDeadline = () => performance.now() + durationSeconds * 1000 + SETTLE_TIMEOUT_MS;
   const poster = new Poster({ rooms, targets, tally, deadline: Infinity });
+  const moderator = scenario.deletesPerMinutePerRoom ? new Moderator({ rooms, targets, tally, deadline: Infinity }) : null;
+  let restart = null;
   const connectStart = performance.now();
   let postStart = null;
   let postCpuBefore = null;
@@ -155,10 +196,14 @@ export async function runScenario(name, { targets, pids, durationSeconds, tally 
   }
   const connected = listeners.filter((listener) => listener.helloAt !== null).length;
   const connectSeconds = spanSeconds(listeners, "helloAt", connectStart);
+  const helloMs = new Samples();
+  for (const listener of listeners) if (listener.helloAt !== null) helloMs.add(listener.helloAt - connectStart);
   report.connect = {
     connected,
     seconds: connectSeconds,
     perSecond: connectSeconds ? Math.round(connected / connectSeconds) : null,
+    // When each socket had its hello, from the first connect.
+    helloMs: helloMs.summary(),
   };
 
   if (scenario.storm) {
@@ -173,18 +218,42 @@ export async function runScenario(name, { targets, pids, durationSeconds, tally 
     perSocketKb: round((idle.rssKb - before.rssKb) / listeners.length, 1),
   };
 
+  let postingStoppedAt = null;
   if (!scenario.storm) {
-    poster.deadline = postDeadline();
+    // Across a restart, requests keep being retried until it is over (the
+    // script gives up on a process that does not come back).
+    poster.deadline = scenario.rollingRestart ? Infinity : postDeadline();
     postStart = performance.now();
     postCpuBefore = idle;
+    if (scenario.rollingRestart) tally.timeline = new Timeline(postStart);
     poster.start(scenario.postsPerSecondPerRoom);
+    if (moderator) {
+      moderator.deadline = poster.deadline;
+      moderator.start(scenario.deletesPerMinutePerRoom);
+    }
+    let restarted = null;
+    if (scenario.rollingRestart) {
+      restart = new RollingRestart({ targets, origin: postStart });
+      restarted = sleep(durationSeconds * 1000 * RESTART_AFTER_FRACTION_OF_DURATION).then(() => restart.run());
+    }
     await sleep(durationSeconds * 1000);
+    if (restarted) {
+      // Posting lasts until the restart is over, so all of it happens under load.
+      await restarted;
+      poster.deadline = performance.now() + SETTLE_TIMEOUT_MS;
+      if (moderator) moderator.deadline = poster.deadline;
+    }
+    postingStoppedAt = performance.now();
     poster.stop();
-    await poster.settled();
+    moderator?.stop();
+    await Promise.all([poster.settled(), moderator?.settled()]);
   }
   const postEnd = performance.now();
   await waitFor(() => listeners.every(caughtUp), SETTLE_TIMEOUT_MS, 50);
-  const after = totals(pids);
+  if (scenario.rollingRestart) report.convergence = await checkConvergence(rooms, listeners, targets);
+  // A restart replaced the processes: what they use now is the new ones'.
+  const pidsAfter = restart ? pidsServing(targets) : pids;
+  const after = totals(pidsAfter ?? []);
   const clientCpu = process.cpuUsage(clientCpuBefore);
   for (const listener of listeners) listener.stop();
 
@@ -221,14 +290,25 @@ export async function runScenario(name, { targets, pids, durationSeconds, tally 
   report.fillRequests = tally.fillRequests;
   report.reconnects = tally.reconnects;
   report.events = Object.fromEntries(tally.events);
+  if (moderator) report.deletes = { sent: tally.deletesSent, done: tally.deletesDone, failed: tally.deletesFailed };
+  if (restart) {
+    report.restart = {
+      ...restart.summary(),
+      postingStoppedAtSeconds: round((postingStoppedAt - postStart) / 1000, 2),
+      pidsAfter,
+      timeline: tally.timeline.seconds,
+      unexpectedCloses: tally.unexpectedCloses.map(({ at, ...close }) => ({ atSeconds: round((at - postStart) / 1000, 2), ...close })),
+    };
+  }
   const elapsed = (performance.now() - postStart) / 1000;
   report.cpu = {
-    serverCores: round((after.cpuSeconds - postCpuBefore.cpuSeconds) / elapsed, 2),
+    // Unknown across a restart: the CPU time of the processes it replaced left with them.
+    serverCores: restart ? null : round((after.cpuSeconds - postCpuBefore.cpuSeconds) / elapsed, 2),
     clientCores: round((clientCpu.user + clientCpu.system) / 1e6 / ((performance.now() - connectStart) / 1000), 2),
     // Everything on the machine, so a run disturbed by other work shows it.
     machineCores: round((after.machineSeconds - postCpuBefore.machineSeconds) / elapsed, 2),
     loadAverage: Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]),
   };
-  report.memory.afterKb = after.rssKb;
+  report.memory.afterKb = pidsAfter ? after.rssKb : null;
   return report;
 }

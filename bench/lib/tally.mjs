@@ -35,6 +35,38 @@ export function round(value, digits = 1) {
   return Math.round(value * scale) / scale;
 }
 
+// Per second since `origin`, by when the post was sent: how its answer and
+// its deliveries went. Shows what a disturbance (a restart) did, and when.
+export class Timeline {
+  constructor(origin) {
+    this.origin = origin;
+    this.seconds = [];
+  }
+
+  at(sentAt) {
+    const second = Math.max(0, Math.floor((sentAt - this.origin) / 1000));
+    while (this.seconds.length <= second) {
+      this.seconds.push({ second: this.seconds.length, posts: 0, postAnswerMaxMs: 0, deliveries: 0, deliveriesOver250Ms: 0, deliveryMaxMs: 0 });
+    }
+    return this.seconds[second];
+  }
+
+  postAnswered(sentAt, latencyMs) {
+    const bucket = this.at(sentAt);
+    bucket.posts += 1;
+    bucket.postAnswerMaxMs = Math.max(bucket.postAnswerMaxMs, round(latencyMs));
+  }
+
+  delivered(sentAt, latencyMs) {
+    const bucket = this.at(sentAt);
+    bucket.deliveries += 1;
+    if (latencyMs > 250) bucket.deliveriesOver250Ms += 1;
+    bucket.deliveryMaxMs = Math.max(bucket.deliveryMaxMs, round(latencyMs));
+  }
+}
+
+const UNEXPECTED_CLOSES_KEPT = 20;
+
 export class Tally {
   constructor() {
     // client_id → performance.now() of the post's first attempt.
@@ -56,16 +88,28 @@ export class Tally {
     this.postRetries = 0;
     this.postsRateLimited = 0;
     this.postsSkipped = 0;
+    this.deletesSent = 0;
+    this.deletesDone = 0;
+    this.deletesFailed = 0;
     this.events = new Map();
+    // A Timeline, when the scenario wants one.
+    this.timeline = null;
+    // The first few sockets closed other than for a restart, and how.
+    this.unexpectedCloses = [];
   }
 
   delivered(latencyMs, via) {
     const now = performance.now();
     this.latency.add(latencyMs);
+    this.timeline?.delivered(now - latencyMs, latencyMs);
     if (via === "socket") this.viaSocket += 1;
     else this.viaFill += 1;
     this.firstDeliveryAt ??= now;
     this.lastDeliveryAt = now;
+  }
+
+  unexpectedClose(details) {
+    if (this.unexpectedCloses.length < UNEXPECTED_CLOSES_KEPT) this.unexpectedCloses.push(details);
   }
 
   // Rare happenings (close codes, errors), by name.

@@ -1,0 +1,90 @@
+"""Which thread a connection's sync code runs on (todaysmeet/sync_threads.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from asgiref.sync import sync_to_async
+
+from todaysmeet.sync_threads import PinnedSyncThreads
+
+
+def _thread_name_after(seconds: float) -> str:
+    time.sleep(seconds)
+    return threading.current_thread().name
+
+
+async def _record_threads(scope, receive, send) -> None:
+    """An ASGI app that runs sync code twice, as a view and its middleware would, and says where."""
+    first = await sync_to_async(_thread_name_after, thread_sensitive=True)(scope["busy_seconds"])
+    second = await sync_to_async(_thread_name_after, thread_sensitive=True)(0)
+    scope["threads"].extend([first, second])
+    if scope["type"] == "websocket":
+        await receive()
+
+
+def _scope(kind: str = "http", busy_seconds: float = 0) -> dict:
+    return {"type": kind, "busy_seconds": busy_seconds, "threads": []}
+
+
+async def _nothing_to_receive() -> dict:
+    return {}
+
+
+async def _discard(message: dict) -> None:
+    return
+
+
+async def _request(pinned: PinnedSyncThreads, scope: dict) -> list[str]:
+    await pinned(scope, _nothing_to_receive, _discard)
+    return scope["threads"]
+
+
+async def test_a_connections_sync_calls_all_run_on_one_thread():
+    pinned = PinnedSyncThreads(_record_threads, threads=3)
+
+    threads = await _request(pinned, _scope())
+
+    assert len(set(threads)) == 1
+
+
+async def test_short_requests_share_the_first_thread():
+    pinned = PinnedSyncThreads(_record_threads, threads=3)
+
+    answers = await asyncio.gather(*(_request(pinned, _scope()) for _ in range(10)))
+
+    assert {thread for threads in answers for thread in threads} == {"sync-0_0"}
+
+
+async def test_a_request_after_a_slow_one_runs_on_the_next_thread_without_waiting_for_it():
+    pinned = PinnedSyncThreads(_record_threads, threads=3)
+    pinned.SPILL_AFTER_SECONDS = 0.05
+    slow = asyncio.create_task(_request(pinned, _scope(busy_seconds=1.0)))
+    await asyncio.sleep(0.2)
+
+    quick = await _request(pinned, _scope())
+
+    assert not slow.done()
+    assert set(quick) == {"sync-1_0"}
+    assert set(await slow) == {"sync-0_0"}
+
+
+async def test_websockets_are_spread_over_the_threads():
+    pinned = PinnedSyncThreads(_record_threads, threads=3)
+    hang_up = asyncio.Event()
+
+    async def receive_until_hang_up() -> dict:
+        await hang_up.wait()
+        return {"type": "websocket.disconnect"}
+
+    scopes = [_scope("websocket") for _ in range(3)]
+    sockets = [asyncio.create_task(pinned(scope, receive_until_hang_up, _discard)) for scope in scopes]
+    while not all(scope["threads"] for scope in scopes):
+        await asyncio.sleep(0.01)
+    hang_up.set()
+    await asyncio.gather(*sockets)
+
+    assert sorted(scope["threads"][0] for scope in scopes) == ["sync-0_0", "sync-1_0", "sync-2_0"]
+    assert pinned.websockets_open == [0, 0, 0]
