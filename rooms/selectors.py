@@ -63,6 +63,11 @@ def room_head(*, room_id: int) -> int | None:
     return Room.objects.filter(pk=room_id).values_list("seq", flat=True).first()
 
 
+def room_heads(*, room_ids: list[int]) -> dict[int, int]:
+    """room id → head seq, for those of `room_ids` that still exist; one query."""
+    return dict(Room.objects.filter(pk__in=room_ids).values_list("pk", "seq"))
+
+
 @dataclass(frozen=True)
 class TeacherRoom:
     """A room on a teacher's dashboard, with what they need to see at a glance."""

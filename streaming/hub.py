@@ -7,7 +7,8 @@ publishing processes can reach Redis out of order, and the layer may drop
 one, so a jump in seq is filled from the database before anything is sent.
 
 It also notices when it has lost the layer, and repairs that on its own: see
-`_watch_layer` and `_recover`.
+`_watch_layer` and `_recover`; and it fills a quiet room's last events when
+the layer dropped them and no later event showed the gap (`_repair_lost_tails`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from rooms.payloads import event_payload
-from rooms.selectors import events_since, room_head
+from rooms.selectors import events_since, room_head, room_heads
 from streaming.publish import event_text, room_group
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,12 @@ HUB_HEARTBEAT_TIMEOUT_SECONDS = 3.0
 # channels_redis forgets a group member `group_expiry` after it joined (a day
 # by default); a process lives longer than that, so it renews its memberships.
 HUB_MEMBERSHIP_REFRESH_SECONDS = 3600.0
+# The layer can drop a single event with no error anywhere (a full channel,
+# a Redis blip). In a busy room the next event shows the gap; in a quiet one
+# nothing would, so this often the hub compares its rooms with the database.
+# An event already committed at the previous check and still missing now was
+# lost, not late, and is filled from the database.
+HUB_TAIL_CHECK_SECONDS = 5.0
 # Retrying an unreachable layer: quickly at first, then at most this often.
 HUB_RECOVERY_DELAY_FIRST = 0.1
 HUB_RECOVERY_DELAY_MAX = 5.0
@@ -85,6 +92,8 @@ class RoomHub:
         # Held while events go out, so a repair after losing the layer and
         # the live stream can't interleave and move a room's last_seq back.
         self._delivery = asyncio.Lock()
+        # Each room's head in the database at the last tail check.
+        self._heads_at_last_check: dict[int, int] = {}
         self._reader: asyncio.Task | None = None
         self._watcher: asyncio.Task | None = None
         self._recovery: asyncio.Task | None = None
@@ -227,10 +236,19 @@ class RoomHub:
         loop = asyncio.get_running_loop()
         # A quarter of the expiry leaves room for a few failed renewals.
         refresh_every = min(HUB_MEMBERSHIP_REFRESH_SECONDS, getattr(self.layer, "group_expiry", 86400) / 4)
-        refreshed_at = loop.time()
+        refreshed_at = tails_checked_at = loop.time()
         while True:
             await asyncio.sleep(HUB_HEARTBEAT_SECONDS)
             now = loop.time()
+            if now - tails_checked_at >= HUB_TAIL_CHECK_SECONDS:
+                tails_checked_at = now
+                try:
+                    await self._repair_lost_tails()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # The database, not the layer: the next check tries again.
+                    logger.warning("checking the rooms' heads failed", exc_info=True)
             try:
                 if any(now - seen > HUB_HEARTBEAT_TIMEOUT_SECONDS for seen in self._heartbeat_seen_at.values()):
                     logger.warning("heartbeats stopped coming back through the channel layer; rejoining")
@@ -249,6 +267,17 @@ class RoomHub:
                     raise asyncio.CancelledError from None
                 logger.warning("channel layer unreachable; rejoining", exc_info=True)
                 await self._recover()
+
+    async def _repair_lost_tails(self) -> None:
+        """Fill what every room was missing at the previous check and still is: the layer lost it."""
+        heads = await database_sync_to_async(room_heads)(room_ids=list(self.feeds))
+        async with self._delivery:
+            for room_id, head in self._heads_at_last_check.items():
+                feed = self.feeds.get(room_id)
+                if feed is not None and feed.last_seq is not None and head > feed.last_seq:
+                    logger.warning("room %s: events up to %s never arrived; filling them in", room_id, head)
+                    await self._repair(room_id, feed, head)
+        self._heads_at_last_check = heads
 
     async def _recover(self) -> None:
         """Rejoin after losing the layer; the reader and the watcher share one attempt."""

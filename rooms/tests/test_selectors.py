@@ -91,3 +91,12 @@ def test_the_room_head_is_its_latest_seq(room, ten_messages):
 
 def test_an_unknown_room_has_no_head(db):
     assert selectors.room_head(room_id=987654) is None
+
+
+def test_room_heads_answers_for_the_rooms_that_exist_in_one_query(room, ten_messages, owner, django_assert_num_queries):
+    quiet = services.room_create(owner=owner.obj, name="quiet-room", topic="Nothing yet")
+
+    with django_assert_num_queries(1):
+        heads = selectors.room_heads(room_ids=[room.pk, quiet.pk, 987654])
+
+    assert heads == {room.pk: 12, quiet.pk: 0}

@@ -15,6 +15,7 @@ from channels.db import database_sync_to_async
 from rooms import services
 from rooms.models import Room, RoomEvent
 from rooms.payloads import event_payload
+from streaming import hub as hub_module
 from streaming.hub import HUB_REPAIR_LIMIT, room_hub
 from streaming.publish import event_text, room_group
 from streaming.tests.sockets import post, room_path
@@ -58,6 +59,22 @@ async def test_events_the_layer_lost_are_filled_from_the_database(listen, room, 
     assert [frame["seq"] for frame in frames] == [1, 2, 3, 4]
     assert [frame["message"]["text"] for frame in frames] == ["lost 1", "lost 2", "lost 3", "arrives"]
     assert listener.texts[1:4] == [await stored_event_text(room, seq) for seq in (1, 2, 3)]
+
+
+async def test_the_last_event_of_a_quiet_room_still_arrives_when_the_layer_lost_it(
+    listen, room, participant, monkeypatch
+):
+    # Checked at every heartbeat instead of every few seconds.
+    monkeypatch.setattr(hub_module, "HUB_TAIL_CHECK_SECONDS", 0)
+    listener = await listen(room_path(room))
+    await listener.next_frame()
+
+    async with layer_messages_lost(room):
+        await post(room, participant.obj, "nobody posts after me")
+    frame = await listener.next_frame()
+
+    assert (frame["seq"], frame["message"]["text"]) == (1, "nobody posts after me")
+    assert listener.texts[1] == await stored_event_text(room, 1)
 
 
 async def test_an_event_arriving_after_a_skipped_one_pulls_the_skipped_one_from_the_database(listen, room, participant):
