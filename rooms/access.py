@@ -128,6 +128,12 @@ def teacher_required(actor: Actor) -> Teacher:
     raise Unauthenticated("Sign in as a teacher to do that.")
 
 
+def _must_join(actor: Actor, room: Room) -> bool:
+    """Whether joining (again) is what `actor` lacks to act in `room` as a participant."""
+    # A browser whose participant was retired by a password change must join again.
+    return actor.is_anonymous or (actor.teacher is None and room.pk in actor.session_participant_ids)
+
+
 def room_author(*, actor: Actor, room: Room) -> Participant | Teacher:
     """The identity that posts in `room` on behalf of `actor`."""
     if room_role(actor=actor, room=room) is not None:
@@ -135,8 +141,7 @@ def room_author(*, actor: Actor, room: Room) -> Participant | Teacher:
     participant = actor.participant_in(room)
     if participant is not None:
         return participant
-    # A browser whose participant was retired by a password change must join again.
-    if actor.is_anonymous or (actor.teacher is None and room.pk in actor.session_participant_ids):
+    if _must_join(actor, room):
         raise Unauthenticated("Join the room before posting.")
     raise Forbidden("Only this room's participants and teachers can post here.", code="not_participant")
 
@@ -171,7 +176,7 @@ def message_for_reporter(*, actor: Actor, room: Room, message_id: int) -> tuple[
     """The participant reporting, and the visible message they report."""
     reporter = actor.participant_in(room)
     if reporter is None:
-        if actor.is_anonymous or (actor.teacher is None and room.pk in actor.session_participant_ids):
+        if _must_join(actor, room):
             raise Unauthenticated("Join the room to report a message.")
         raise Forbidden("Only the room's participants can report messages.", code="not_participant")
     # A deleted message is already dealt with, and reporting must not reveal it exists.
@@ -204,20 +209,14 @@ def socket_actor(*, token: str | None, session: Mapping[str, Any]) -> Actor:
     """
     if token is not None:
         return actor_for_token(token) or ANONYMOUS
-    remembered = session.get(SESSION_PARTICIPANTS_KEY) or {}
-    teacher = _session_teacher(session)
-    if teacher is None and not remembered:
-        return ANONYMOUS
-    return Actor(teacher=teacher, session_participant_ids={int(room): pid for room, pid in remembered.items()})
-
-
-def _session_teacher(session: Mapping[str, Any]) -> Teacher | None:
     # Django's get_user wants a request, but the session is all it reads from one.
-    user = get_user(SimpleNamespace(session=session))
-    return user if isinstance(user, Teacher) else None
+    return actor_for_session(user=get_user(SimpleNamespace(session=session)), session=session)
 
 
 def room_id_moderated_by(*, room_id: int, actor: Actor) -> bool:
     """Whether `actor` is the owner or a moderator of the room with this id (False once it is gone)."""
+    if actor.teacher is None:
+        # Every participant's socket asks when a password changes: answer those without a query.
+        return False
     room = Room.objects.filter(pk=room_id).first()
     return room is not None and room_role(actor=actor, room=room) is not None

@@ -82,13 +82,17 @@ async def served_asynchronously(pieces: Generator[str, None, None]) -> AsyncIter
         await sync_to_async(pieces.close)()
 
 
-def download(
-    request: HttpRequest, pieces: Generator[str, None, None], *, filename: str, content_type: str
-) -> StreamingHttpResponse:
+def streamed(request: HttpRequest, pieces: Generator[str, None, None], *, content_type: str) -> StreamingHttpResponse:
     # Django serves a sync iterator over ASGI (Daphne) by first reading it all
     # into a list, and an async one over WSGI the same way; hand each server
     # the kind it can stream.
     content = served_asynchronously(pieces) if isinstance(request, ASGIRequest) else pieces
-    response = StreamingHttpResponse(content, content_type=content_type)
+    return StreamingHttpResponse(content, content_type=content_type)
+
+
+def download(
+    request: HttpRequest, pieces: Generator[str, None, None], *, filename: str, content_type: str
+) -> StreamingHttpResponse:
+    response = streamed(request, pieces, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -161,12 +161,16 @@ def public_base_url(fallback: str) -> str:
     return (settings.PUBLIC_URL or fallback).rstrip("/")
 
 
+def room_url(room: Room, *, base_url: str) -> str:
+    return public_base_url(base_url) + room.get_absolute_url()
+
+
 def room_payload(room: Room, *, base_url: str) -> RoomPayload:
     """What anyone who may read the room sees of it."""
     return {
         "name": room.name,
         "topic": room.topic,
-        "url": public_base_url(base_url) + room.get_absolute_url(),
+        "url": room_url(room, base_url=base_url),
         "created_at": timestamp(room.created_at),
         "closes_at": timestamp(room.closes_at),
         "is_open": room.is_open,
@@ -189,7 +193,7 @@ def room_locked_payload(room: Room, *, base_url: str) -> LockedRoomPayload:
     """What someone without the password may see of a private room: enough to ask for it."""
     return {
         "name": room.name,
-        "url": room_payload(room, base_url=base_url)["url"],
+        "url": room_url(room, base_url=base_url),
         "is_private": True,
         "is_open": room.is_open,
     }

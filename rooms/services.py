@@ -26,6 +26,7 @@ from rooms.payloads import (
     report_resolved_data,
     room_updated_data,
 )
+from rooms.selectors import report_list
 from rooms.validation import (
     clean_client_id,
     clean_flag,
@@ -138,6 +139,7 @@ def room_update(*, room: Room, changes: Mapping[str, object], base_url: str) -> 
         if not changed:
             return locked_room
         locked_room.save(update_fields=changed)
+        # Numbered before the payload is built: the room in it carries this event's seq.
         seq = _next_seq(locked_room)
         _store_event(
             locked_room, seq, RoomEvent.Type.ROOM_UPDATED, data=room_updated_data(locked_room, base_url=base_url)
@@ -442,7 +444,7 @@ def report_resolve(*, room: Room, report: Report, action: object, resolved_by: T
             else:
                 _report_resolve_locked(locked_room, locked, Report.Resolution.DISMISSED, resolved_by, clock.now())
     room.seq = locked_room.seq
-    return Report.objects.select_related("message__deleted_by", "reporter", "resolved_by").get(pk=report.pk)
+    return report_list(room=room, only_open=False).get(pk=report.pk)
 
 
 def _report_resolve_locked(

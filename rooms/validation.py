@@ -22,6 +22,7 @@ MESSAGE_MAX = 280
 REPORT_REASON_MAX = 200
 SLOW_MODE_MAX_SECONDS = 300
 ROOM_PASSWORD_MIN, ROOM_PASSWORD_MAX = 4, 128
+DEFAULT_LIFETIME = Room.Lifetime.ONE_WEEK
 # Bidi overrides and isolates let one message reorder the text around it.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -109,7 +110,7 @@ def clean_client_id(value: object) -> uuid.UUID | None:
 
 def clean_lifetime(value: object) -> str:
     if value is None:
-        return Room.Lifetime.ONE_WEEK
+        return DEFAULT_LIFETIME
     if value not in Room.Lifetime.values:
         choices = ", ".join(f"“{choice}”" for choice in Room.Lifetime.values)
         raise Invalid(f"The lifetime is one of {choices}.", field="lifetime")

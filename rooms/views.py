@@ -6,8 +6,7 @@ from collections.abc import Generator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.handlers.asgi import ASGIRequest
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -17,10 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from rooms import selectors, services
 from rooms.access import Actor, actor_for_session, room_by_name, room_is_readable_by, room_role
-from rooms.exports import served_asynchronously
+from rooms.exports import streamed
 from rooms.models import Room
-from rooms.payloads import participant_payload, room_locked_payload, room_moderator_payload, room_payload
-from rooms.validation import MESSAGE_MAX, ROOM_NAME_MAX
+from rooms.payloads import participant_payload, room_locked_payload, room_moderator_payload, room_payload, room_url
+from rooms.validation import DEFAULT_LIFETIME, MESSAGE_MAX, ROOM_NAME_MAX
 from todaysmeet import clock
 from todaysmeet.errors import NotFound, ServiceError
 
@@ -32,7 +31,6 @@ LIFETIME_LABELS = {
     Room.Lifetime.ONE_MONTH: "1 month",
     Room.Lifetime.ONE_YEAR: "1 year",
 }
-DEFAULT_LIFETIME = Room.Lifetime.ONE_WEEK
 # Rows rendered per chunk of a streamed transcript: big enough to keep the
 # template overhead small, small enough that memory stays flat for any room.
 TRANSCRIPT_CHUNK_ROWS = 500
@@ -171,15 +169,11 @@ def transcript(request: HttpRequest, name: str) -> HttpResponse:
         return render(request, "rooms/transcript/private.html", {"room": room}, status=403)
     header = {
         "room": room,
-        "room_url": room_payload(room, base_url=_base_url(request))["url"],
+        "room_url": room_url(room, base_url=_base_url(request)),
         "time_zone": timezone.get_current_timezone_name(),
         "now": clock.now(),
     }
-    chunks = _transcript_chunks(room, header)
-    # Over ASGI, Django reads a plain iterator whole before sending any of it;
-    # exports hands it to Daphne piece by piece instead.
-    content = served_asynchronously(chunks) if isinstance(request, ASGIRequest) else chunks
-    response = StreamingHttpResponse(content, content_type="text/html; charset=utf-8")
+    response = streamed(request, _transcript_chunks(room, header), content_type="text/html; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response
 

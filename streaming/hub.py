@@ -105,7 +105,7 @@ class RoomHub:
         subscriber, so it can read state from the database next without a gap.
         """
         feed = self.feeds.get(room_id)
-        if feed is not None and feed.last_seq is not None and self._reader is not None and not self._reader.done():
+        if feed is not None and feed.last_seq is not None and self._reading():
             # The room is joined and its head known: nothing to wait for. In a
             # connect storm this keeps the sockets of joined rooms from queuing
             # behind the lock while another room does its first join.
@@ -158,8 +158,11 @@ class RoomHub:
                 task.cancel()
                 await asyncio.wait({task}, timeout=READER_STOP_RETRY_SECONDS)
 
+    def _reading(self) -> bool:
+        return self._reader is not None and not self._reader.done()
+
     async def _ensure_reader(self) -> None:
-        if self._reader is not None and not self._reader.done():
+        if self._reading():
             return
         self.channel_name = await self.layer.new_channel(prefix="hub")
         await self._join_all()
@@ -177,21 +180,14 @@ class RoomHub:
             await self.layer.group_add(room_group(room_id), self.channel_name)
         for group in self.heartbeat_groups:
             await self.layer.group_add(group, self.channel_name)
-        now = asyncio.get_running_loop().time()
-        for group in self.heartbeat_groups:
-            self._heartbeat_seen_at[group] = now
+        self._heartbeat_seen_at = dict.fromkeys(self.heartbeat_groups, asyncio.get_running_loop().time())
 
     async def _read_forever(self) -> None:
         while True:
             try:
                 message = await self.layer.receive(self.channel_name)
-            except asyncio.CancelledError:
-                raise
             except Exception:
-                if asyncio.current_task().cancelling():
-                    # We were told to stop, and the Redis client turned that
-                    # into an error on the way up; retrying would outlive the loop.
-                    raise asyncio.CancelledError from None
+                _stop_if_cancelling()
                 logger.warning("channel layer receive failed; rejoining", exc_info=True)
                 await self._recover()
                 continue
@@ -244,8 +240,6 @@ class RoomHub:
                 tails_checked_at = now
                 try:
                     await self._repair_lost_tails()
-                except asyncio.CancelledError:
-                    raise
                 except Exception:
                     # The database, not the layer: the next check tries again.
                     logger.warning("checking the rooms' heads failed", exc_info=True)
@@ -260,11 +254,8 @@ class RoomHub:
                     refreshed_at = now
                 for group in self.heartbeat_groups:
                     await self.layer.group_send(group, {"type": "hub.heartbeat", "group": group, "sent_at": now})
-            except asyncio.CancelledError:
-                raise
             except Exception:
-                if asyncio.current_task().cancelling():
-                    raise asyncio.CancelledError from None
+                _stop_if_cancelling()
                 logger.warning("channel layer unreachable; rejoining", exc_info=True)
                 await self._recover()
 
@@ -315,12 +306,12 @@ class RoomHub:
         """
         async with self._membership:
             await self._join_all()
-        for room_id, feed in list(self.feeds.items()):
-            if feed.last_seq is None:
-                continue
-            head = await database_sync_to_async(room_head)(room_id=room_id)
+        heads = await database_sync_to_async(room_heads)(room_ids=list(self.feeds))
+        for room_id, head in heads.items():
+            # Room by room, so live events of the other rooms go out in between.
             async with self._delivery:
-                if head and head > feed.last_seq:
+                feed = self.feeds.get(room_id)
+                if feed is not None and feed.last_seq is not None and head > feed.last_seq:
                     await self._repair(room_id, feed, head)
 
     async def _forward(self, room_id: int, feed: RoomFeed, seq: int, text: str) -> None:
@@ -360,6 +351,16 @@ class RoomHub:
                 # A send never suspends, so a big room would hold the loop for
                 # its whole fan-out; let HTTP requests (the next post) in between.
                 await asyncio.sleep(0)
+
+
+def _stop_if_cancelling() -> None:
+    """Called on an error from the Redis client: if the task was told to stop, stop.
+
+    The client can turn a cancellation into an error of its own on the way up
+    (Python 3.11); retrying then would outlive the loop.
+    """
+    if asyncio.current_task().cancelling():
+        raise asyncio.CancelledError from None
 
 
 class KeyedLocks:

@@ -24,14 +24,20 @@ class RoomListener:
 
     def next_event(self) -> dict[str, Any]:
         """The next published event's payload, as a websocket client would receive it."""
-
-        async def receive() -> dict[str, Any]:
-            return await asyncio.wait_for(self.layer.receive(self.channel), RECEIVE_TIMEOUT_SECONDS)
-
-        envelope = async_to_sync(receive)()
+        (envelope,) = self.received(1)
         payload = json.loads(envelope["text"])
         assert payload["seq"] == envelope["seq"]
         return payload
+
+    def received(self, count: int) -> list[dict[str, Any]]:
+        """The next `count` messages sent to the group as they are: events, and the controls that close sockets."""
+
+        async def receive() -> list[dict[str, Any]]:
+            return [
+                await asyncio.wait_for(self.layer.receive(self.channel), RECEIVE_TIMEOUT_SECONDS) for _ in range(count)
+            ]
+
+        return async_to_sync(receive)()
 
     def close(self) -> None:
         async_to_sync(self.layer.group_discard)(self.group, self.channel)

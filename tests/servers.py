@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -70,15 +71,10 @@ def server_environment(**overrides: str) -> dict[str, str]:
     return env
 
 
-class DaphneProcess:
-    """One `daphne` serving todaysmeet.asgi on 127.0.0.1:<port>; it can be started again on the same port."""
+class Loopback:
+    """The URLs of a server on 127.0.0.1:<port>."""
 
-    def __init__(self, *, port: int | None = None, env: dict[str, str] | None = None, log_path: Path | None = None):
-        self.port = port or free_port()
-        self.env = env or server_environment()
-        self.log_path = log_path
-        self.process: subprocess.Popen | None = None
-        self._log = None
+    port: int
 
     @property
     def http_url(self) -> str:
@@ -87,6 +83,42 @@ class DaphneProcess:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
+
+
+@dataclass(frozen=True)
+class Endpoint(Loopback):
+    """One server process, by port."""
+
+    port: int
+
+
+def _terminate(process: subprocess.Popen, timeout: float) -> bool:
+    """Ask a running process to end, and kill it if it does not within `timeout`; whether it had to be killed."""
+    if process.poll() is not None:
+        return False
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return True
+    return False
+
+
+def _exited(process: subprocess.Popen | None) -> bool:
+    return process is not None and process.poll() is not None
+
+
+class DaphneProcess(Loopback):
+    """One `daphne` serving todaysmeet.asgi on 127.0.0.1:<port>; it can be started again on the same port."""
+
+    def __init__(self, *, port: int | None = None, env: dict[str, str] | None = None, log_path: Path | None = None):
+        self.port = port or free_port()
+        self.env = env or server_environment()
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+        self._log = None
 
     def command(self) -> list[str]:
         return [
@@ -124,13 +156,9 @@ class DaphneProcess:
         return self
 
     def _answers(self) -> bool:
-        if self.process is not None and self.process.poll() is not None:
+        if _exited(self.process):
             raise RuntimeError(f"daphne exited with {self.process.returncode}; see {self.log_path}")
-        try:
-            with urllib.request.urlopen(f"{self.http_url}/healthz", timeout=1) as response:  # noqa: S310
-                return response.status == 200
-        except OSError:
-            return False
+        return healthy(self.port)
 
     def signal(self, signum: int = signal.SIGTERM) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -151,13 +179,7 @@ class DaphneProcess:
     def stop(self, timeout: float = 10) -> None:
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        _terminate(self.process, timeout)
         if self._log not in (None, subprocess.DEVNULL):
             self._log.close()
         self._log = None
@@ -231,7 +253,7 @@ class RedisProcess:
         return self
 
     def answers(self) -> bool:
-        if self.process is not None and self.process.poll() is not None:
+        if _exited(self.process):
             raise RuntimeError(f"redis-server exited with {self.process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=1) as connection:
@@ -248,13 +270,8 @@ class RedisProcess:
             self.process = None
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            _terminate(self.process, timeout=10)
         self.process = None
 
 
@@ -303,6 +320,10 @@ class ClusterProcess:
     def ports(self) -> list[int]:
         return [self.first_port + index for index in range(self.processes)]
 
+    @property
+    def endpoints(self) -> list[Endpoint]:
+        return [Endpoint(port) for port in self.ports]
+
     def start(self, timeout: float = 60) -> ClusterProcess:
         self._log = open(self.log_path, "ab")  # noqa: SIM115
         self.process = subprocess.Popen(
@@ -331,7 +352,7 @@ class ClusterProcess:
         return self
 
     def serving(self) -> bool:
-        if self.process is not None and self.process.poll() is not None:
+        if _exited(self.process):
             raise RuntimeError(f"deploy/cluster exited with {self.process.returncode}; see {self.log_path}")
         return all(healthy(port) for port in self.ports)
 
@@ -368,17 +389,11 @@ class ClusterProcess:
         if self.process is None:
             return
         children = self.pids()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                # Its children run in sessions of their own and would outlive it.
-                for port, pid in children.items():
-                    if pid and _is_server_on(pid, port):
-                        os.kill(pid, signal.SIGKILL)
+        if _terminate(self.process, timeout):
+            # Its children run in sessions of their own and would outlive it.
+            for port, pid in children.items():
+                if pid and _is_server_on(pid, port):
+                    os.kill(pid, signal.SIGKILL)
         if self._log is not None:
             self._log.close()
         self.process = None

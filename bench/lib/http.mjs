@@ -60,6 +60,46 @@ export async function requestOk(method, url, options) {
   return answer.body;
 }
 
+const RETRY_BASE_MS = 200;
+const RETRY_CAP_MS = 4000;
+
+// Sends one request to the servers in turn, from targets[first], until one
+// answers it or `deadline` (a performance.now() time) passes. A network error
+// or a 5xx is counted in `tally` under `label` and tried again on the next
+// server after a jittered exponential backoff; so is a 429 with
+// `retryRateLimited`, waiting at least its retry_after. `onRetry(answer)` runs
+// before each wait (answer is null after a network error). Resolves to the
+// answer whose status is in `done`, or to null once refused or out of time.
+export async function requestAcrossTargets(
+  method,
+  path,
+  options,
+  { targets, first, deadline, done, tally, label, retryRateLimited = false, onRetry = () => {} },
+) {
+  for (let attempt = 0; performance.now() < deadline; attempt += 1) {
+    const target = targets[(first + attempt) % targets.length];
+    let answer = null;
+    try {
+      answer = await request(method, `${target}${path}`, options);
+    } catch (error) {
+      tally.count(`${label} network error: ${error.code ?? error.message.slice(0, 40)}`);
+    }
+    if (answer && done.includes(answer.status)) return answer;
+    let waitMs = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
+    if (answer?.status === 429 && retryRateLimited) {
+      waitMs = Math.max(waitMs, (answer.body?.error?.retry_after ?? 1) * 1000);
+    } else if (answer && answer.status < 500) {
+      tally.count(`${label} refused: ${answer.status} ${answer.body?.error?.code}`);
+      return null;
+    } else if (answer) {
+      tally.count(`${label} ${answer.status}`);
+    }
+    onRetry(answer);
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+  }
+  return null;
+}
+
 export function closeConnections() {
   agent.destroy();
 }

@@ -3,10 +3,8 @@
 // posts. A failed delete is retried against the next server, as a post is;
 // deleting is idempotent, so repeating one that did happen is harmless.
 
-import { request } from "./http.mjs";
+import { requestAcrossTargets } from "./http.mjs";
 
-const RETRY_BASE_MS = 200;
-const RETRY_CAP_MS = 4000;
 // Random picks before a room's tick gives up finding a message not yet deleted.
 const PICKS_PER_TICK = 5;
 
@@ -61,29 +59,20 @@ export class Moderator {
   }
 
   async deliver(room, messageId) {
-    const firstTarget = this.targetIndex++;
-    for (let attempt = 0; performance.now() < this.deadline; attempt += 1) {
-      const target = this.targets[(firstTarget + attempt) % this.targets.length];
-      let answer = null;
-      try {
-        answer = await request("DELETE", `${target}/api/rooms/${room.name}/messages/${messageId}`, {
-          token: room.teacherToken,
-        });
-      } catch (error) {
-        this.tally.count(`delete network error: ${error.code ?? error.message.slice(0, 40)}`);
-      }
-      if (answer?.status === 204) {
-        this.tally.deletesDone += 1;
-        return;
-      }
-      if (answer && answer.status < 500) {
-        this.tally.count(`delete refused: ${answer.status} ${answer.body?.error?.code}`);
-        break;
-      }
-      if (answer) this.tally.count(`delete ${answer.status}`);
-      const waitMs = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
-    }
-    this.tally.deletesFailed += 1;
+    const answer = await requestAcrossTargets(
+      "DELETE",
+      `/api/rooms/${room.name}/messages/${messageId}`,
+      { token: room.teacherToken },
+      {
+        targets: this.targets,
+        first: this.targetIndex++,
+        deadline: this.deadline,
+        done: [204],
+        tally: this.tally,
+        label: "delete",
+      },
+    );
+    if (answer) this.tally.deletesDone += 1;
+    else this.tally.deletesFailed += 1;
   }
 }

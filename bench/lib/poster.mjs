@@ -6,10 +6,8 @@
 
 import { randomUUID } from "node:crypto";
 
-import { request } from "./http.mjs";
+import { requestAcrossTargets } from "./http.mjs";
 
-const RETRY_BASE_MS = 200;
-const RETRY_CAP_MS = 4000;
 // Posts are open-loop (they don't wait for the previous answer), like real
 // students; past this many unanswered, the bench stops adding more rather
 // than growing without bound, and counts what it skipped.
@@ -73,36 +71,32 @@ export class Poster {
 
   async deliver(room, token, clientId, sentAt) {
     const body = { text: `${FILLER} #${room.postCount}`, client_id: clientId };
-    const firstTarget = this.targetIndex++;
-    for (let attempt = 0; performance.now() < this.deadline; attempt += 1) {
-      const target = this.targets[(firstTarget + attempt) % this.targets.length];
-      let answer = null;
-      try {
-        answer = await request("POST", `${target}/api/rooms/${room.name}/messages`, { body, token });
-      } catch (error) {
-        this.tally.count(`post network error: ${error.code ?? error.message.slice(0, 40)}`);
-      }
-      if (answer && (answer.status === 201 || answer.status === 200)) {
-        this.tally.postsAcked += 1;
-        this.tally.postLatency.add(performance.now() - sentAt);
-        this.tally.timeline?.postAnswered(sentAt, performance.now() - sentAt);
-        room.ackedSeqs.push(answer.body.message.seq);
-        room.ackedIds.push(answer.body.message.id);
-        return;
-      }
-      let waitMs = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** attempt) * (0.5 + Math.random() / 2);
-      if (answer?.status === 429) {
-        this.tally.postsRateLimited += 1;
-        waitMs = Math.max(waitMs, (answer.body?.error?.retry_after ?? 1) * 1000);
-      } else if (answer && answer.status < 500) {
-        this.tally.count(`post refused: ${answer.status} ${answer.body?.error?.code}`);
-        break;
-      } else if (answer) {
-        this.tally.count(`post ${answer.status}`);
-      }
-      this.tally.postRetries += 1;
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    const answer = await requestAcrossTargets(
+      "POST",
+      `/api/rooms/${room.name}/messages`,
+      { body, token },
+      {
+        targets: this.targets,
+        first: this.targetIndex++,
+        deadline: this.deadline,
+        done: [200, 201],
+        tally: this.tally,
+        label: "post",
+        retryRateLimited: true,
+        onRetry: (failed) => {
+          if (failed?.status === 429) this.tally.postsRateLimited += 1;
+          this.tally.postRetries += 1;
+        },
+      },
+    );
+    if (!answer) {
+      this.tally.postsFailed += 1;
+      return;
     }
-    this.tally.postsFailed += 1;
+    this.tally.postsAcked += 1;
+    this.tally.postLatency.add(performance.now() - sentAt);
+    this.tally.timeline?.postAnswered(sentAt, performance.now() - sentAt);
+    room.ackedSeqs.push(answer.body.message.seq);
+    room.ackedIds.push(answer.body.message.id);
   }
 }

@@ -2,46 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
 from rooms import services
 from rooms.models import Room, RoomEvent
-from streaming.publish import room_group
+from tests.room_listener import RoomListener
 from todaysmeet.errors import NotFound
 
 BASE_URL = "http://testserver/"
 
 
-class GroupListener:
-    """Everything sent to a room's group: events and the control messages that close sockets."""
-
-    def __init__(self, room_id: int) -> None:
-        self.layer = get_channel_layer()
-        self.group = room_group(room_id)
-        self.channel = async_to_sync(self.layer.new_channel)(prefix="test-group")
-        async_to_sync(self.layer.group_add)(self.group, self.channel)
-
-    def received(self, count: int) -> list[dict[str, Any]]:
-        async def receive() -> list[dict[str, Any]]:
-            return [await asyncio.wait_for(self.layer.receive(self.channel), 5) for _ in range(count)]
-
-        return async_to_sync(receive)()
-
-    def close(self) -> None:
-        async_to_sync(self.layer.group_discard)(self.group, self.channel)
-
-
 @pytest.fixture
 def group(room):
-    listening = GroupListener(room.pk)
+    listening = RoomListener(room.pk)
     yield listening
     listening.close()
 
@@ -83,7 +61,7 @@ def test_deleting_a_room_closes_its_sockets_with_4410(room, group, django_captur
 
 def test_purging_closes_the_sockets_of_every_purged_room(owner, clock, django_capture_on_commit_callbacks):
     old = services.room_create(owner=owner.obj, name="old-room", lifetime="2h")
-    listener = GroupListener(old.pk)
+    listener = RoomListener(old.pk)
     clock.advance(timedelta(days=31))
     try:
         with django_capture_on_commit_callbacks(execute=True):

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.integration.clients import HttpApi
 from tests.servers import DaphneProcess, server_environment
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -55,40 +52,16 @@ def browser():
         chromium.close()
 
 
-class LiveServer:
+class LiveServer(DaphneProcess):
     """A Daphne serving the test database, which a test may stop and start again on the same port."""
-
-    def __init__(self, *, log_path: Path, env: dict[str, str]) -> None:
-        self.log_path = log_path
-        self.env = env
-        self.process = DaphneProcess(env=env, log_path=log_path)
-        self.port = self.process.port
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.process.stop()
-
-    def start(self) -> None:
-        # Held before it answers, so that stop() ends it even if it never does.
-        self.process = DaphneProcess(port=self.port, env=self.env, log_path=self.log_path)
-        self.process.start()
+        return self.http_url
 
     def api(self, method: str, path: str, data: Any = None, *, token: str | None = None) -> tuple[int, Any]:
         """Call the JSON API as an outside client would: (status, parsed body)."""
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        body = json.dumps(data).encode() if data is not None else None
-        request = urllib.request.Request(self.url + path, data=body, headers=headers, method=method)  # noqa: S310
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                content = response.read()
-                return response.status, json.loads(content) if content else None
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
+        return HttpApi(self.http_url).request(method, path, data, token=token)
 
 
 @pytest.fixture
@@ -104,6 +77,7 @@ def server(transactional_db, tmp_path, server_env) -> Iterator[LiveServer]:
     env.pop(ASYNC_UNSAFE, None)
     live = LiveServer(log_path=tmp_path / "daphne.log", env=env)
     try:
+        # stop() ends the process even if it never answers.
         live.start()
         yield live
     finally:

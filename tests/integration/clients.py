@@ -7,12 +7,14 @@ import json
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
 # Long enough for a loaded CI machine; only reached when something is missing.
 WAIT_TIMEOUT_SECONDS = 20
+EVENT_TYPES = {"message.created", "message.deleted"}
 # Tests talk to 127.0.0.1 only, whatever proxy the environment names.
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -58,6 +60,21 @@ class HttpApi:
 
 def _json_or_none(raw: bytes) -> Any:
     return json.loads(raw) if raw else None
+
+
+def event_seqs(frames: Iterable[dict[str, Any]]) -> list[int]:
+    return [frame["seq"] for frame in frames if frame["type"] in EVENT_TYPES]
+
+
+def visible_messages(frames: Iterable[dict[str, Any]]) -> dict[int, str]:
+    """The room as a client that applied `frames` would show it: message id to text."""
+    visible: dict[int, str] = {}
+    for frame in frames:
+        if frame["type"] == "message.created" and not frame["message"].get("deleted"):
+            visible[frame["message"]["id"]] = frame["message"]["text"]
+        elif frame["type"] == "message.deleted":
+            visible.pop(frame["message_id"], None)
+    return visible
 
 
 class StreamClient:
@@ -117,14 +134,16 @@ class StreamClient:
 
     @property
     def event_seqs(self) -> list[int]:
-        return [frame["seq"] for frame in self.frames if frame["type"] in {"message.created", "message.deleted"}]
+        return event_seqs(self.frames)
 
     def visible_messages(self) -> dict[int, str]:
         """The room as this client would show it: message id to text."""
-        visible: dict[int, str] = {}
-        for frame in self.frames:
-            if frame["type"] == "message.created" and not frame["message"].get("deleted"):
-                visible[frame["message"]["id"]] = frame["message"]["text"]
-            elif frame["type"] == "message.deleted":
-                visible.pop(frame["message_id"], None)
-        return visible
+        return visible_messages(self.frames)
+
+
+async def connect_all(clients: Sequence[StreamClient], *, since: int | None = None) -> None:
+    """Connect every client, then wait for every hello: from then on none can miss an event."""
+    for client in clients:
+        await client.connect(since=since)
+    for client in clients:
+        await client.wait_for_hello()

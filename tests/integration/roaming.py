@@ -20,15 +20,13 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from tests.integration.clients import WAIT_TIMEOUT_SECONDS, HttpApi
+from tests.integration.clients import WAIT_TIMEOUT_SECONDS, HttpApi, event_seqs, visible_messages
 
-EVENT_TYPES = {"message.created", "message.deleted"}
 # Quick, because the processes a test restarts come back within seconds.
 RECONNECT_DELAY_FIRST = 0.05
 RECONNECT_DELAY_MAX = 1.0
@@ -38,21 +36,6 @@ RETRY_DELAY_MAX = 0.5
 REQUEST_DEADLINE_SECONDS = 30
 # ValueError: an answer that is not our JSON, such as a proxy's error page.
 NETWORK_ERRORS = (OSError, http.client.HTTPException, ValueError)
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """One server process, by port."""
-
-    port: int
-
-    @property
-    def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
 
 
 class RoamingListener:
@@ -106,7 +89,7 @@ class RoamingListener:
                     self.connections += 1
                     try:
                         async for text in socket:
-                            await self._receive(json.loads(text), endpoint)
+                            await self._receive(json.loads(text))
                             delay = RECONNECT_DELAY_FIRST
                     except ConnectionClosed:
                         pass
@@ -121,7 +104,7 @@ class RoamingListener:
             await asyncio.sleep(delay * self.random.uniform(0.5, 1.0))
             delay = min(delay * 2, RECONNECT_DELAY_MAX)
 
-    async def _receive(self, frame: dict[str, Any], endpoint: Any) -> None:
+    async def _receive(self, frame: dict[str, Any]) -> None:
         kind = frame["type"]
         if kind == "hello":
             self._connected.set()
@@ -170,19 +153,13 @@ class RoamingListener:
 
     @property
     def event_seqs(self) -> list[int]:
-        return [event["seq"] for event in self.applied if event["type"] in EVENT_TYPES]
+        return event_seqs(self.applied)
 
     def created_message_ids(self) -> Counter[int]:
         return Counter(event["message"]["id"] for event in self.applied if event["type"] == "message.created")
 
     def visible_messages(self) -> dict[int, str]:
-        visible: dict[int, str] = {}
-        for event in self.applied:
-            if event["type"] == "message.created" and not event["message"].get("deleted"):
-                visible[event["message"]["id"]] = event["message"]["text"]
-            elif event["type"] == "message.deleted":
-                visible.pop(event["message_id"], None)
-        return visible
+        return visible_messages(self.applied)
 
     def shown_after_deletion(self, message_id: int) -> list[dict[str, Any]]:
         """Frames that showed a message's text after this client learnt it was deleted."""

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from websockets.exceptions import ConnectionClosed
 
 from rooms.models import Room
-from tests.integration.clients import StreamClient
+from tests.integration.clients import StreamClient, connect_all
 from tests.integration.rooms import Classroom, open_classroom
 from tests.servers import wait_until
 
@@ -91,10 +91,7 @@ async def test_sigterm_closes_sockets_with_1012_over_the_drain_finishes_the_post
 ):
     (server,) = await asyncio.to_thread(start_servers, 1, redis=None, drain_seconds=DRAIN_SECONDS)
     listeners = [StreamClient(server.ws_url, classroom.name) for _ in range(SOCKETS)]
-    for listener in listeners:
-        await listener.connect(since=0)
-    for listener in listeners:
-        await listener.wait_for_hello()
+    await connect_all(listeners, since=0)
 
     async def close_code_and_time(listener: StreamClient) -> tuple[int | None, float]:
         try:

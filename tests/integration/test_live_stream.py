@@ -12,13 +12,11 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from channels.db import database_sync_to_async
-from django.db import connection
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from rooms.models import Message
 from tests.integration.clients import WAIT_TIMEOUT_SECONDS, HttpApi, StreamClient
+from tests.integration.rooms import visible_in_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -68,18 +66,6 @@ async def open_classroom(api: HttpApi) -> Classroom:
     return Classroom(api, owner_token, student_tokens)
 
 
-@database_sync_to_async
-def visible_in_database() -> dict[int, str]:
-    try:
-        return dict(
-            Message.objects.filter(room__name=ROOM, deleted_at__isnull=True).order_by("seq").values_list("id", "text")
-        )
-    finally:
-        # This worker thread outlives the test; its connection must not
-        # outlive the test database.
-        connection.close()
-
-
 async def test_every_listener_ends_with_exactly_the_databases_messages(daphne):
     classroom = await open_classroom(HttpApi(daphne.http_url))
     listeners = [StreamClient(daphne.ws_url, ROOM) for _ in range(LISTENERS)]
@@ -113,7 +99,7 @@ async def test_every_listener_ends_with_exactly_the_databases_messages(daphne):
     everyone = [*listeners, late_joiner]
     for listener in everyone:
         await listener.wait_for_position(head)
-    stored = await visible_in_database()
+    stored = await visible_in_database(ROOM)
     for listener in everyone:
         await listener.close()
 

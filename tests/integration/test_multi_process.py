@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from tests.integration.clients import HttpApi, StreamClient
+from tests.integration.clients import HttpApi, StreamClient, connect_all
 from tests.integration.rooms import Classroom, open_classroom, visible_in_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -28,10 +28,7 @@ async def test_every_listener_on_either_process_gets_every_post_from_either_in_s
     listeners = [
         StreamClient(server.ws_url, classroom.name) for server in servers for _ in range(LISTENERS_PER_PROCESS)
     ]
-    for listener in listeners:
-        await listener.connect(since=0)
-    for listener in listeners:
-        await listener.wait_for_hello()
+    await connect_all(listeners, since=0)
 
     # Each student alternates between the processes, all students at once.
     def post_several(student_index: int, token: str) -> list[dict]:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 import redis
 
-from tests.integration.clients import HttpApi, StreamClient
+from tests.integration.clients import HttpApi, StreamClient, connect_all
 from tests.integration.rooms import Classroom, open_classroom, visible_in_database
 from tests.servers import wait_until
 
@@ -28,10 +28,7 @@ async def test_listeners_lose_nothing_and_never_reconnect_when_redis_restarts_em
     servers = await asyncio.to_thread(start_servers, 2, redis=private_redis)
     apis = [HttpApi(server.http_url) for server in servers]
     listeners = [StreamClient(server.ws_url, classroom.name) for server in servers for _ in range(2)]
-    for listener in listeners:
-        await listener.connect(since=0)
-    for listener in listeners:
-        await listener.wait_for_hello()
+    await connect_all(listeners, since=0)
     group_members = redis.Redis(port=private_redis.port)
 
     async def post_through_each(label: str) -> list[dict]:
@@ -85,10 +82,7 @@ async def test_servers_rejoin_on_their_own_when_redis_forgets_their_groups_witho
     # connections stay up, so only the hubs' heartbeats can notice.
     servers = await asyncio.to_thread(start_servers, 2, redis=private_redis)
     listeners = [StreamClient(server.ws_url, classroom.name) for server in servers]
-    for listener in listeners:
-        await listener.connect(since=0)
-    for listener in listeners:
-        await listener.wait_for_hello()
+    await connect_all(listeners, since=0)
     redis_client = redis.Redis(port=private_redis.port)
     room_group = f"test:group:room.{classroom.room_id}"
     await asyncio.to_thread(

@@ -19,7 +19,7 @@ from channels.db import database_sync_to_async
 from django.db import connection
 
 from rooms.models import Room
-from tests.integration.roaming import Endpoint, RoamingListener, RoamingPoster
+from tests.integration.roaming import RoamingListener, RoamingPoster
 from tests.integration.rooms import Classroom, message_count_in_database, open_classroom, visible_in_database
 from tests.servers import wait_until
 
@@ -52,7 +52,7 @@ async def test_a_rolling_restart_under_load_loses_doubles_and_fails_nothing(priv
     cluster = await asyncio.to_thread(
         start_cluster, 2, redis=private_redis, POST_RATE_BURST="100000", POST_RATE_PER_MINUTE="100000"
     )
-    endpoints = [Endpoint(port) for port in cluster.ports]
+    endpoints = cluster.endpoints
     listeners = [RoamingListener(endpoints, classroom.name, seed=index).start() for index in range(LISTENERS)]
     for listener in listeners:
         await listener.wait_until_connected()

@@ -3,7 +3,7 @@
 // keeps the newest message in view; nobody scrolls a projector.
 
 import { authorLabel, element, testId } from "./dom.js";
-import { RoomStream, roomApi } from "./stream.js";
+import { RoomStream, closingWatch, roomApi } from "./stream.js";
 
 const config = JSON.parse(document.getElementById("room-config").textContent);
 const api = roomApi(config.room.name);
@@ -63,12 +63,16 @@ async function reload() {
   return page.seq;
 }
 
+// A projector runs for a whole lesson; a closing time passing must show without a reload.
+const watchClosing = closingWatch(() => applyRoom({ is_open: false }));
+
 function applyRoom(changes) {
   room = { ...room, ...changes };
   elements.topic.textContent = room.topic ?? "";
   elements.topic.hidden = !room.topic;
   elements.paused.hidden = !room.paused || room.is_open === false;
   elements.closed.hidden = room.is_open !== false;
+  watchClosing(room);
 }
 
 function apply(event) {
@@ -96,6 +100,7 @@ const stream = new RoomStream({
     if (notice) elements.notice.textContent = notice;
   },
   onEnd(reason) {
+    watchClosing(null);
     // The room may have been deleted or locked because of what it showed.
     elements.list.replaceChildren();
     rendered.clear();
@@ -107,11 +112,6 @@ const stream = new RoomStream({
   },
 });
 
-// A projector runs for a whole lesson; a closing time passing must show without a reload.
-if (room.is_open && room.closes_at) {
-  const wait = new Date(room.closes_at).getTime() - Date.now();
-  if (wait > 0 && wait < 2 ** 31 - 1) setTimeout(() => applyRoom({ is_open: false }), wait + 250);
-}
 // Large type reflows when the window is resized (or the projector's resolution changes).
 window.addEventListener("resize", showNewest);
 

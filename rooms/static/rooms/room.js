@@ -6,7 +6,7 @@
 // notice saying why not.
 
 import { authorLabel, button, colorMarker, element, testId, timeElement } from "./dom.js";
-import { RoomStream, roomApi } from "./stream.js";
+import { RoomStream, closingWatch, roomApi } from "./stream.js";
 
 const config = JSON.parse(document.getElementById("room-config").textContent);
 const roomName = config.room.name;
@@ -17,9 +17,6 @@ const isOwner = role === "owner";
 const PAGE_SIZE = 50;
 // Closer than this to an edge of the list counts as being at it.
 const EDGE_SLACK_PX = 120;
-// setTimeout can't wait longer than this (about 24.8 days); a later closing
-// time is simply checked again when the timer fires.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const REASON_MAX = 200;
 // Said when a room this page could read asks for a password, new or changed.
 const LOCKED_REASON = "This room now needs a password. Type the one your teacher gave you.";
@@ -70,7 +67,6 @@ const state = {
   oldestSeq: null,
   hasOlder: false,
   loadingOlder: false,
-  closingTimer: null,
 };
 const rendered = new Map(); // message id -> <li>
 // Ids never come back once deleted; remembering them stops a late POST answer
@@ -81,11 +77,11 @@ const pendingPosts = new Map(); // client_id -> {text, item}
 // ---------------------------------------------------------------------------
 // Rendering messages
 
-function messageItem({ nickname, color, role: authorRole, text }) {
+function messageItem(message) {
   const item = testId(element("li", "message"), "message");
   const meta = element("div", "message-meta");
-  meta.append(authorLabel({ nickname, color, role: authorRole }));
-  item.append(meta, testId(element("p", "message-text", text), "message-text"));
+  meta.append(authorLabel(message));
+  item.append(meta, testId(element("p", "message-text", message.text), "message-text"));
   return item;
 }
 
@@ -104,14 +100,20 @@ function confirmedItem(message, { mine }) {
   meta.append(timeElement(message.created_at));
   const actions = element("span", "message-actions");
   if (isModerator) {
-    const remove = button("Delete", { className: "delete small secondary", id: "delete-message" });
+    const remove = button("Delete", {
+      className: "delete small secondary",
+      id: "delete-message",
+      onClick: () => deleteMessage(message.id),
+    });
     remove.setAttribute("aria-label", `Delete message from ${message.nickname}`);
-    remove.addEventListener("click", () => deleteMessage(message.id));
     actions.append(remove);
   } else {
-    const report = button("Report", { className: "report small secondary", id: "report-message" });
+    const report = button("Report", {
+      className: "report small secondary",
+      id: "report-message",
+      onClick: () => reportFormOpen(item, message),
+    });
     report.setAttribute("aria-label", `Report message from ${message.nickname}`);
-    report.addEventListener("click", () => reportFormOpen(item, message));
     report.hidden = item.classList.contains("mine");
     actions.append(report);
   }
@@ -183,23 +185,23 @@ function isEvidence(message) {
   return message.deleted && state.showDeleted && typeof message.text === "string";
 }
 
-// Idempotent: the same message may arrive from the POST answer, the live
-// frame, a replay and a history page, and shows once.
+// The new row for a message, or null if it is already shown or must not be.
+// The same message may arrive from the POST answer, the live frame, a replay
+// and a history page, and shows once.
+function newItem(message, { mine }) {
+  if (message.deleted) deletedIds.add(message.id);
+  if (rendered.has(message.id)) return null;
+  let item = null;
+  if (isEvidence(message)) item = evidenceItem(message);
+  else if (!deletedIds.has(message.id)) item = confirmedItem(message, { mine });
+  if (item) rendered.set(message.id, item);
+  return item;
+}
+
 function showMessage(message, { mine = false } = {}) {
   const wasMine = takePending(message.client_id) || mine;
-  if (message.deleted) {
-    deletedIds.add(message.id);
-    if (isEvidence(message) && !rendered.has(message.id)) {
-      const item = evidenceItem(message);
-      rendered.set(message.id, item);
-      placeConfirmed(item, message.seq);
-    }
-    return;
-  }
-  if (deletedIds.has(message.id) || rendered.has(message.id)) return;
-  const item = confirmedItem(message, { mine: wasMine });
-  rendered.set(message.id, item);
-  placeConfirmed(item, message.seq);
+  const item = newItem(message, { mine: wasMine });
+  if (item) placeConfirmed(item, message.seq);
 }
 
 function removeMessage(id) {
@@ -253,13 +255,8 @@ async function loadOlder() {
     const fromBottom = elements.scroller.scrollHeight - elements.scroller.scrollTop;
     const fragment = document.createDocumentFragment();
     for (const message of page.messages) {
-      if (rendered.has(message.id)) continue;
-      let item;
-      if (isEvidence(message)) item = evidenceItem(message);
-      else if (message.deleted || deletedIds.has(message.id)) continue;
-      else item = confirmedItem(message, { mine: false });
-      rendered.set(message.id, item);
-      fragment.append(item);
+      const item = newItem(message, { mine: false });
+      if (item) fragment.append(item);
     }
     elements.list.prepend(fragment);
     elements.scroller.scrollTop = elements.scroller.scrollHeight - fromBottom;
@@ -335,19 +332,10 @@ function applyParticipant(participant) {
   if (isModerator) participantsApply(participant);
 }
 
-// Nothing is streamed when a room's time runs out, so the page watches the clock itself.
+const watchClosing = closingWatch(() => applyRoom({ is_open: false }));
+
 function closingSchedule() {
-  clearTimeout(state.closingTimer);
-  state.closingTimer = null;
-  if (!state.room.is_open || !state.room.closes_at || state.gone) return;
-  // Measured on this device's clock, which may be wrong: a closing time that
-  // has already passed here is left to the server to confirm (a refused post).
-  const wait = new Date(state.room.closes_at).getTime() - Date.now();
-  if (wait <= 0) return;
-  state.closingTimer = setTimeout(() => {
-    if (wait > MAX_TIMER_MS) closingSchedule();
-    else applyRoom({ is_open: false });
-  }, Math.min(wait + 250, MAX_TIMER_MS));
+  watchClosing(state.gone ? null : state.room);
 }
 
 const stream = new RoomStream({
@@ -383,7 +371,7 @@ function historyForget() {
 
 function roomGone(reason) {
   state.gone = reason;
-  clearTimeout(state.closingTimer);
+  closingSchedule();
   elements.deleted.textContent = reason === "deleted" ? "This room was deleted." : "This room no longer exists.";
   for (const post of pendingPosts.values()) post.item.remove();
   pendingPosts.clear();
@@ -444,7 +432,7 @@ function updateCounter() {
 // Messages rendered before this browser joined learn now which are its own.
 function refreshOwnership() {
   for (const item of rendered.values()) {
-    const mine = state.me?.id != null && Number(item.dataset.participantId) === state.me.id;
+    const mine = isMine({ participant_id: Number(item.dataset.participantId) });
     item.classList.toggle("mine", mine);
     const report = item.querySelector("[data-testid=report-message]");
     if (report) report.hidden = mine;
@@ -470,26 +458,33 @@ function joined(participant) {
   elements.text.focus();
 }
 
-elements.joinForm.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const submit = elements.joinForm.querySelector("button");
-  submit.disabled = true;
-  elements.joinError.hidden = true;
+// The dock's forms: the button rests while `send` runs, and what `send`
+// throws is shown in `errorBox`.
+function onSubmit(form, errorBox, send) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    errorBox.hidden = true;
+    withDisabled(form.querySelector("button"), async () => {
+      try {
+        await send();
+      } catch (error) {
+        errorBox.textContent = error.message;
+        errorBox.hidden = false;
+      }
+    });
+  });
+}
+
+onSubmit(elements.joinForm, elements.joinError, async () => {
   try {
     // The answer also holds a bearer token; the browser ignores it and keeps
     // using its session cookie, so no secret lands in page storage.
     const answer = await api("POST", "/join", { nickname: elements.nickname.value });
     joined(answer.participant);
   } catch (error) {
-    if (error.code === "password_required") {
-      elements.unlockNickname.value = elements.nickname.value;
-      lockOut(LOCKED_REASON);
-    } else {
-      elements.joinError.textContent = error.message;
-      elements.joinError.hidden = false;
-    }
-  } finally {
-    submit.disabled = false;
+    if (error.code !== "password_required") throw error;
+    elements.unlockNickname.value = elements.nickname.value;
+    lockOut(LOCKED_REASON);
   }
 });
 
@@ -518,28 +513,17 @@ function lockOut(reason) {
   (elements.unlockNickname.value ? elements.unlockPassword : elements.unlockNickname).focus();
 }
 
-elements.unlockForm.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const submit = elements.unlockForm.querySelector("button");
-  submit.disabled = true;
-  elements.unlockError.hidden = true;
-  try {
-    const answer = await api("POST", "/join", {
-      nickname: elements.unlockNickname.value,
-      password: elements.unlockPassword.value,
-    });
-    elements.unlockPassword.value = "";
-    state.locked = false;
-    // A page that never could read the room knows nothing of it yet.
-    applyRoom(await api("GET", ""));
-    joined(answer.participant);
-    stream.start();
-  } catch (error) {
-    elements.unlockError.textContent = error.message;
-    elements.unlockError.hidden = false;
-  } finally {
-    submit.disabled = false;
-  }
+onSubmit(elements.unlockForm, elements.unlockError, async () => {
+  const answer = await api("POST", "/join", {
+    nickname: elements.unlockNickname.value,
+    password: elements.unlockPassword.value,
+  });
+  elements.unlockPassword.value = "";
+  state.locked = false;
+  // A page that never could read the room knows nothing of it yet.
+  applyRoom(await api("GET", ""));
+  joined(answer.participant);
+  stream.start();
 });
 
 // ---------------------------------------------------------------------------
@@ -611,13 +595,19 @@ function failureText(error) {
   return wait ? `${error.message} You can retry in ${wait} s.` : error.message;
 }
 
+// Why something done to a message failed, shown under it.
+function problemBox(text) {
+  const problem = element("div", "post-problem");
+  problem.setAttribute("role", "alert");
+  problem.append(testId(element("span", "error", text), "message-error"));
+  return problem;
+}
+
 function postShowFailure(clientId, post, error) {
   post.item.dataset.state = "failed";
   post.item.dataset.error = error.code;
   post.item.querySelector(".post-status").textContent = "Not sent";
-  const problem = element("div", "post-problem");
-  problem.setAttribute("role", "alert");
-  problem.append(testId(element("span", "error", failureText(error)), "message-error"));
+  const problem = problemBox(failureText(error));
   // Retrying resends the same client_id, so the server stores it at most once
   // even if an earlier attempt did arrive.
   const retry = button("Retry", { className: "small", id: "retry", onClick: () => postSend(clientId) });
@@ -714,10 +704,7 @@ async function deleteMessage(id) {
     item.dataset.state = "confirmed";
     remove.disabled = false;
     item.querySelector(".post-problem")?.remove();
-    const problem = element("div", "post-problem");
-    problem.setAttribute("role", "alert");
-    problem.append(testId(element("span", "error", `Could not delete: ${error.message}`), "message-error"));
-    item.append(problem);
+    item.append(problemBox(`Could not delete: ${error.message}`));
   }
 }
 
@@ -898,15 +885,14 @@ function reportItem(report) {
     "report-reason",
   );
   const actions = element("div", "tool-buttons");
-  const remove = button("Delete message", { className: "small danger", id: "resolve-delete" });
-  const dismiss = button("Dismiss", { id: "resolve-dismiss" });
-  for (const [control, action] of [
-    [remove, "delete"],
-    [dismiss, "dismiss"],
-  ]) {
-    control.addEventListener("click", () => reportResolve(item, report.id, action));
-  }
-  actions.append(remove, dismiss);
+  actions.append(
+    button("Delete message", {
+      className: "small danger",
+      id: "resolve-delete",
+      onClick: () => reportResolve(item, report.id, "delete"),
+    }),
+    button("Dismiss", { id: "resolve-dismiss", onClick: () => reportResolve(item, report.id, "dismiss") }),
+  );
   item.append(quoted, by, reason, actions);
   return item;
 }
@@ -981,12 +967,13 @@ function participantItem(participant) {
   details.append(testId(element("span", null, `${posts} post${posts === 1 ? "" : "s"}`), "participant-posts"));
   if (participant.joined_at) details.append(" · joined ", timeElement(participant.joined_at));
   const action = participant.muted ? "unmute" : "mute";
-  const toggle = button(participant.muted ? "Unmute" : "Mute", {
+  const label = participant.muted ? "Unmute" : "Mute";
+  const toggle = button(label, {
     className: participant.muted ? "small" : "small secondary",
     id: action,
+    onClick: () => participantMute(participant.id, action, toggle),
   });
-  toggle.setAttribute("aria-label", `${participant.muted ? "Unmute" : "Mute"} ${participant.nickname}`);
-  toggle.addEventListener("click", () => participantMute(participant.id, action, toggle));
+  toggle.setAttribute("aria-label", `${label} ${participant.nickname}`);
   item.append(who, toggle, details);
   return item;
 }
@@ -1023,9 +1010,8 @@ function moderatorsShow(moderators) {
     ...moderators.map(({ email }) => {
       const item = testId(element("li", "moderator"), "moderator");
       item.append(testId(element("span", "moderator-email", email), "moderator-email-text"));
-      const remove = button("Remove", { id: "remove-moderator" });
+      const remove = button("Remove", { id: "remove-moderator", onClick: () => moderatorRemove(email, remove) });
       remove.setAttribute("aria-label", `Remove ${email} as co-moderator`);
-      remove.addEventListener("click", () => moderatorRemove(email, remove));
       item.append(remove);
       return item;
     }),

@@ -301,3 +301,27 @@ export class RoomStream {
     }
   }
 }
+
+// ---------------------------------------------------------------------------
+// The room's clock
+
+// setTimeout can't wait longer than this (about 24.8 days); a later closing
+// time is simply checked again when the timer fires.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+// Nothing is streamed when a room's time runs out, so the pages watch the
+// clock themselves. The answer is called with the room whenever it changes,
+// which replaces the watch before; null (or a closed room) just ends it.
+export function closingWatch(onClosed) {
+  let timer = null;
+  return function watch(room) {
+    clearTimeout(timer);
+    timer = null;
+    if (!room?.is_open || !room.closes_at) return;
+    // Measured on this device's clock, which may be wrong: a closing time that
+    // has already passed here is left to the server to confirm (a refused post).
+    const wait = new Date(room.closes_at).getTime() - Date.now();
+    if (wait <= 0) return;
+    timer = setTimeout(() => (wait > MAX_TIMER_MS ? watch(room) : onClosed()), Math.min(wait + 250, MAX_TIMER_MS));
+  };
+}
