@@ -16,7 +16,7 @@ from django.contrib.auth import get_user
 from accounts.models import Teacher
 from accounts.selectors import teacher_for_token
 from rooms.models import Message, Participant, Report, Role, Room, RoomModerator
-from rooms.validation import is_room_name
+from rooms.selectors import rooms_named
 from todaysmeet.errors import Forbidden, NotFound, Unauthenticated
 from todaysmeet.tokens import token_hash
 
@@ -94,9 +94,7 @@ def room_role(*, actor: Actor, room: Room) -> Role | None:
 
 def room_by_name(*, name: str) -> Room:
     """The room called `name`, whoever asks; private rooms included."""
-    wanted = name.lower()
-    # A name no room can have is not looked up: PostgreSQL rejects some (a NUL) with an error.
-    room = Room.objects.select_related("owner").filter(name=wanted).first() if is_room_name(wanted) else None
+    room = rooms_named(name).select_related("owner").first()
     if room is None:
         raise NotFound("There is no room with that name.", code="room_not_found")
     return room

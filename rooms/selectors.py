@@ -10,6 +10,7 @@ from django.db.models import Case, Count, Q, QuerySet, Value, When
 
 from accounts.models import Teacher
 from rooms.models import Message, Participant, Report, Role, Room, RoomEvent, RoomModerator
+from rooms.validation import is_room_name, room_name_key
 from todaysmeet import clock
 
 HISTORY_LIMIT_DEFAULT = 50
@@ -17,6 +18,19 @@ EVENTS_LIMIT_DEFAULT = 100
 PAGE_LIMIT_MAX = 100
 # Rows fetched per round trip when exporting a transcript; bounds its memory.
 TRANSCRIPT_CHUNK_SIZE = 500
+
+
+def rooms_named(name: str) -> QuerySet[Room]:
+    """The room called `name`, in any case, as a queryset of at most one row.
+
+    The one place a name from a URL or a socket path meets the database. A
+    name no room can have is not looked up: PostgreSQL rejects some (a NUL)
+    with an error instead of finding nothing.
+    """
+    key = room_name_key(name)
+    if not is_room_name(key):
+        return Room.objects.none()
+    return Room.objects.filter(name=key)
 
 
 def message_list(

@@ -34,6 +34,11 @@ def _has_forbidden_characters(text: str, *, allowed: str = "") -> bool:
     )
 
 
+def room_name_key(name: str) -> str:
+    """The form a room name is stored and compared in: URLs may carry any case."""
+    return name.lower()
+
+
 def is_room_name(name: str) -> bool:
     """Whether `name` has the shape of a stored (lowercase) room name."""
     return ROOM_NAME_MIN <= len(name) <= ROOM_NAME_MAX and ROOM_NAME_PATTERN.fullmatch(name) is not None
