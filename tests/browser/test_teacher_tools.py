@@ -7,6 +7,8 @@ another client's would: only the server process can reach the open sockets.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -18,12 +20,15 @@ from tests.browser.people import expect_live, join, log_in, message_with, post, 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROOM_API = "/api/rooms/biology"
+TEACHER_TOOLS = "/static/rooms/moderator.js"
 
 
 @pytest.fixture
 def teacher_page(open_page):
-    def open_as(email: str = "owner@school.example", path: str = "/biology/") -> Page:
-        page = open_page(f"/accounts/login/?next={path}")
+    def open_as(
+        email: str = "owner@school.example", path: str = "/biology/", *, prepare: Callable[[Page], None] | None = None
+    ) -> Page:
+        page = open_page(f"/accounts/login/?next={path}", prepare=prepare)
         log_in(page, email)
         expect(page).to_have_url(re.compile(f"{re.escape(path)}$"))
         if path.endswith("/biology/"):
@@ -38,6 +43,44 @@ def participant_page(open_page, nickname: str) -> Page:
     join(page, nickname)
     expect_live(page)
     return page
+
+
+def recording_paths(into: list[str]) -> Callable[[Page], None]:
+    """A `prepare` for open_page that notes the path of every request the page makes."""
+    return lambda page: page.on("request", lambda request: into.append(urlsplit(request.url).path))
+
+
+def test_only_a_teachers_page_downloads_the_teacher_tools(open_page, teacher_page, room):
+    visitor_paths, alice_paths, teacher_paths = [], [], []
+    visitor = open_page("/biology/", prepare=recording_paths(visitor_paths))
+    alice = open_page("/biology/", prepare=recording_paths(alice_paths))
+    join(alice, "alice")
+    expect_live(alice)
+    expect_live(visitor)
+    teacher = teacher_page(prepare=recording_paths(teacher_paths))
+    # The tools run: they list who joined and follow the room's news.
+    expect(teacher.get_by_test_id("participant-nickname")).to_have_text(["alice"])
+
+    post(alice, "a question")
+
+    expect(teacher.get_by_test_id("participant-posts")).to_have_text(["1 post"])
+    expect(message_with(alice, "a question")).to_have_attribute("data-state", "confirmed")
+    expect(message_with(visitor, "a question")).to_have_count(1)
+    assert "/static/rooms/room.js" in alice_paths
+    assert TEACHER_TOOLS not in alice_paths
+    assert TEACHER_TOOLS not in visitor_paths
+    assert teacher_paths.count(TEACHER_TOOLS) == 1
+
+
+def test_a_teacher_whose_tools_fail_to_load_can_still_talk_with_the_class(open_page, teacher_page, room):
+    alice = participant_page(open_page, "alice")
+    teacher = teacher_page(prepare=lambda page: page.route(f"**{TEACHER_TOOLS}", lambda route: route.abort()))
+
+    post(teacher, "Can you all hear me?")
+
+    expect(teacher.get_by_test_id("moderator-tools")).to_have_attribute("inert", "")
+    expect(message_with(teacher, "Can you all hear me?")).to_have_attribute("data-state", "confirmed")
+    expect(message_with(alice, "Can you all hear me?")).to_have_count(1)
 
 
 def test_pausing_the_room_disables_a_participants_composer_until_it_resumes(open_page, teacher_page, room):

@@ -1,5 +1,6 @@
-// Small DOM helpers shared by the room page and the projector. User text only
-// ever goes in through textContent, and colours only if they look like one.
+// Small DOM helpers shared by the page modules (room, teacher tools, projector).
+// User text only ever goes in through textContent, and colours only if they
+// look like one.
 
 const COLOR_PATTERN = /^#[0-9a-f]{6}$/i;
 
@@ -64,4 +65,30 @@ export function authorLabel({ nickname, color, role }) {
     label.append(testId(element("span", "badge", "teacher"), "teacher-badge"));
   }
   return label;
+}
+
+export async function withDisabled(control, task) {
+  control.disabled = true;
+  try {
+    return await task();
+  } finally {
+    control.disabled = false;
+  }
+}
+
+// A form whose button rests while `send` runs; what `send` throws is shown
+// in `errorBox`.
+export function onSubmit(form, errorBox, send) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    errorBox.hidden = true;
+    withDisabled(form.querySelector("button"), async () => {
+      try {
+        await send();
+      } catch (error) {
+        errorBox.textContent = error.message;
+        errorBox.hidden = false;
+      }
+    });
+  });
 }

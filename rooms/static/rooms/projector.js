@@ -112,6 +112,9 @@ const stream = new RoomStream({
   },
 });
 
+// ---------------------------------------------------------------------------
+// Start
+
 // Large type reflows when the window is resized (or the projector's resolution changes).
 window.addEventListener("resize", showNewest);
 

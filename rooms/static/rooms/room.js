@@ -1,11 +1,12 @@
-// The room page: history, the live stream, the composer, and the teacher's tools.
+// The room page: history, the live stream and the composer.
 //
 // Connecting, resuming and ordering events live in stream.js; this module
 // renders what it is handed and sends what people type. The room as last
 // seen (`state.room`) decides what the dock offers: joining, posting, or a
-// notice saying why not.
+// notice saying why not. The teacher tools beside the conversation live in
+// moderator.js, which only a moderator's page loads.
 
-import { authorLabel, button, colorMarker, element, testId, timeElement } from "./dom.js";
+import { authorLabel, button, colorMarker, element, onSubmit, testId, timeElement } from "./dom.js";
 import { RoomStream, closingWatch, roomApi } from "./stream.js";
 
 const config = JSON.parse(document.getElementById("room-config").textContent);
@@ -13,7 +14,6 @@ const roomName = config.room.name;
 const api = roomApi(roomName);
 const role = config.role;
 const isModerator = role === "owner" || role === "moderator";
-const isOwner = role === "owner";
 const PAGE_SIZE = 50;
 // Closer than this to an edge of the list counts as being at it.
 const EDGE_SLACK_PX = 120;
@@ -73,6 +73,8 @@ const rendered = new Map(); // message id -> <li>
 // or an older history page from resurrecting one.
 const deletedIds = new Set();
 const pendingPosts = new Map(); // client_id -> {text, item}
+// What moderator.js answers once it has started (moderators only).
+let moderatorTools = null;
 
 // ---------------------------------------------------------------------------
 // Rendering messages
@@ -279,14 +281,17 @@ function fillScreen() {
   if (state.hasOlder && scrollHeight <= clientHeight + EDGE_SLACK_PX) loadOlder();
 }
 
-elements.scroller.addEventListener(
-  "scroll",
-  () => {
-    if (elements.scroller.scrollTop < EDGE_SLACK_PX) loadOlder();
-  },
-  { passive: true },
-);
-elements.loadOlder.addEventListener("click", loadOlder);
+function scrolled() {
+  if (elements.scroller.scrollTop < EDGE_SLACK_PX) loadOlder();
+}
+
+// Moderators may show deleted messages as evidence: the history is read
+// again, with them.
+function showDeletedSet(show) {
+  state.showDeleted = show;
+  elements.list.classList.toggle("showing-deleted", show);
+  stream.reloadHistory().catch((error) => console.warn("could not reload the history", error));
+}
 
 // ---------------------------------------------------------------------------
 // Events
@@ -295,7 +300,7 @@ function applyEvent(event) {
   switch (event.type) {
     case "message.created":
       changingList(() => showMessage(event.message));
-      if (isModerator) participantsNoticeAuthor(event.message);
+      moderatorTools?.messageArrived(event.message);
       break;
     case "message.deleted":
       changingList(() => removeMessage(event.message_id));
@@ -308,7 +313,7 @@ function applyEvent(event) {
       break;
     case "report.created":
     case "report.resolved":
-      if (isModerator) reportsRefresh();
+      moderatorTools?.reportsChanged();
       break;
   }
   updateListChrome();
@@ -321,7 +326,7 @@ function applyRoom(room) {
   elements.topic.hidden = !state.room.topic;
   closingSchedule();
   updateDock();
-  if (isModerator) toolsShowRoom();
+  moderatorTools?.roomChanged(state.room);
 }
 
 function applyParticipant(participant) {
@@ -329,7 +334,7 @@ function applyParticipant(participant) {
     state.me = { ...state.me, ...participant };
     updateDock();
   }
-  if (isModerator) participantsApply(participant);
+  moderatorTools?.participantChanged(participant);
 }
 
 const watchClosing = closingWatch(() => applyRoom({ is_open: false }));
@@ -378,6 +383,12 @@ function roomGone(reason) {
   historyForget();
   updateDock();
   document.getElementById("tools")?.setAttribute("inert", "");
+}
+
+// The owner deleted the room from this page: no need to wait for the socket to say so.
+function roomDeletedHere() {
+  roomGone("deleted");
+  stream.stop("deleted");
 }
 
 // ---------------------------------------------------------------------------
@@ -458,24 +469,7 @@ function joined(participant) {
   elements.text.focus();
 }
 
-// The dock's forms: the button rests while `send` runs, and what `send`
-// throws is shown in `errorBox`.
-function onSubmit(form, errorBox, send) {
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    errorBox.hidden = true;
-    withDisabled(form.querySelector("button"), async () => {
-      try {
-        await send();
-      } catch (error) {
-        errorBox.textContent = error.message;
-        errorBox.hidden = false;
-      }
-    });
-  });
-}
-
-onSubmit(elements.joinForm, elements.joinError, async () => {
+async function joinSend() {
   try {
     // The answer also holds a bearer token; the browser ignores it and keeps
     // using its session cookie, so no secret lands in page storage.
@@ -486,7 +480,7 @@ onSubmit(elements.joinForm, elements.joinError, async () => {
     elements.unlockNickname.value = elements.nickname.value;
     lockOut(LOCKED_REASON);
   }
-});
+}
 
 // The server no longer knows this browser as a participant (say, the password
 // changed and then was removed): ask again for what the room now needs.
@@ -513,7 +507,7 @@ function lockOut(reason) {
   (elements.unlockNickname.value ? elements.unlockPassword : elements.unlockNickname).focus();
 }
 
-onSubmit(elements.unlockForm, elements.unlockError, async () => {
+async function unlockSend() {
   const answer = await api("POST", "/join", {
     nickname: elements.unlockNickname.value,
     password: elements.unlockPassword.value,
@@ -524,7 +518,7 @@ onSubmit(elements.unlockForm, elements.unlockError, async () => {
   applyRoom(await api("GET", ""));
   joined(answer.participant);
   stream.start();
-});
+}
 
 // ---------------------------------------------------------------------------
 // Posting
@@ -635,18 +629,13 @@ function submitComposer() {
   postCreate(text);
 }
 
-elements.composer.addEventListener("submit", (event) => {
-  event.preventDefault();
-  submitComposer();
-});
-elements.text.addEventListener("keydown", (event) => {
+function composerKeydown(event) {
   // isComposing: Enter that confirms an IME candidate must not send.
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
     event.preventDefault();
     submitComposer();
   }
-});
-elements.text.addEventListener("input", updateCounter);
+}
 
 // ---------------------------------------------------------------------------
 // Reporting a message (participants)
@@ -709,375 +698,9 @@ async function deleteMessage(id) {
 }
 
 // ---------------------------------------------------------------------------
-// Teacher tools: room settings
-
-const tools = isModerator
-  ? {
-      status: byId("room-status"),
-      pause: byId("toggle-pause"),
-      close: byId("toggle-closed"),
-      topicForm: byId("topic-form"),
-      topicInput: byId("topic-input"),
-      slowForm: byId("slow-mode-form"),
-      slowInput: byId("slow-mode-input"),
-      passwordForm: byId("password-form"),
-      passwordInput: byId("password-input"),
-      passwordClear: byId("password-clear"),
-      settingsError: byId("settings-error"),
-      settingsSaved: byId("settings-saved"),
-      showDeleted: byId("show-deleted"),
-      reports: byId("reports"),
-      reportCount: byId("report-count"),
-      noReports: byId("no-reports"),
-      reportsError: byId("reports-error"),
-      participants: byId("participants"),
-      participantCount: byId("participant-count"),
-      noParticipants: byId("no-participants"),
-      participantsError: byId("participants-error"),
-      refreshParticipants: byId("refresh-participants"),
-    }
-  : null;
-
-const closesAtFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-
-function toolsShowRoom() {
-  const room = state.room;
-  const parts = [];
-  if (room.is_open === false) parts.push("Closed");
-  else if (room.paused) parts.push("Open, paused");
-  else parts.push("Open");
-  if (room.closes_at) {
-    const when = closesAtFormat.format(new Date(room.closes_at));
-    parts.push(room.is_open === false ? `closed ${when}` : `closes ${when}`);
-  }
-  parts.push(room.is_private ? "private (password)" : "public");
-  if (room.slow_mode_seconds > 0) parts.push(`slow mode ${room.slow_mode_seconds} s`);
-  tools.status.textContent = `${parts.join(" · ")}.`;
-  tools.pause.textContent = room.paused ? "Resume room" : "Pause room";
-  tools.pause.setAttribute("aria-pressed", room.paused ? "true" : "false");
-  tools.close.textContent = room.is_open === false ? "Reopen room" : "Close room now";
-  tools.passwordClear.hidden = !room.is_private;
-  tools.passwordForm.querySelector("#password-set").textContent = room.is_private ? "Change" : "Set";
-  // Don't overwrite what a teacher is in the middle of typing.
-  if (document.activeElement !== tools.topicInput) tools.topicInput.value = room.topic ?? "";
-  if (document.activeElement !== tools.slowInput) tools.slowInput.value = room.slow_mode_seconds ?? 0;
-}
-
-async function roomChange(changes, saved) {
-  tools.settingsError.hidden = true;
-  tools.settingsSaved.hidden = true;
-  try {
-    applyRoom(await api("PATCH", "", changes));
-    tools.settingsSaved.textContent = saved;
-    tools.settingsSaved.hidden = false;
-    return true;
-  } catch (error) {
-    tools.settingsError.textContent = error.message;
-    tools.settingsError.hidden = false;
-    return false;
-  }
-}
-
-// Runs `task` now, or once more after the run in flight: a burst of triggers
-// costs one request in flight and at most one after it, and the last answer
-// is never older than the last trigger.
-function coalesced(task) {
-  let running = null;
-  let again = false;
-  return function run() {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        await task();
-      } while (again);
-      running = null;
-    })();
-    return running;
-  };
-}
-
-async function withDisabled(control, task) {
-  control.disabled = true;
-  try {
-    return await task();
-  } finally {
-    control.disabled = false;
-  }
-}
-
-function toolsRoomSetup() {
-  tools.pause.addEventListener("click", () =>
-    withDisabled(tools.pause, () =>
-      roomChange({ paused: !state.room.paused }, state.room.paused ? "Room resumed." : "Room paused."),
-    ),
-  );
-  tools.close.addEventListener("click", () => {
-    const reopen = state.room.is_open === false;
-    withDisabled(tools.close, () => roomChange({ closed: !reopen }, reopen ? "Room reopened." : "Room closed."));
-  });
-  tools.topicForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    roomChange({ topic: tools.topicInput.value }, "Topic saved.");
-  });
-  tools.slowForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const seconds = Number(tools.slowInput.value || 0);
-    roomChange({ slow_mode_seconds: seconds }, seconds ? `Slow mode: ${seconds} s.` : "Slow mode off.");
-  });
-  tools.passwordForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (await roomChange({ password: tools.passwordInput.value }, "Password set. The room is private.")) {
-      tools.passwordInput.value = "";
-    }
-  });
-  tools.passwordClear.addEventListener("click", () =>
-    withDisabled(tools.passwordClear, () => roomChange({ password: null }, "The room is public again.")),
-  );
-  tools.showDeleted.addEventListener("change", () => {
-    state.showDeleted = tools.showDeleted.checked;
-    elements.list.classList.toggle("showing-deleted", state.showDeleted);
-    stream.reloadHistory().catch((error) => console.warn("could not reload the history", error));
-  });
-}
-
-// ---------------------------------------------------------------------------
-// Teacher tools: reports
-
-// Frames only say that reports changed, so the panel fetches them again.
-const reportsRefresh = coalesced(async () => {
-  try {
-    const answer = await api("GET", "/reports?state=open");
-    reportsShow(answer.reports);
-    tools.reportsError.hidden = true;
-  } catch (error) {
-    tools.reportsError.textContent = `Could not load reports: ${error.message}`;
-    tools.reportsError.hidden = false;
-  }
-});
-
-function reportsShow(reports) {
-  tools.reports.replaceChildren(...reports.map(reportItem));
-  tools.reportCount.textContent = reports.length;
-  tools.reportCount.classList.toggle("alert", reports.length > 0);
-  tools.noReports.hidden = reports.length > 0;
-}
-
-function reportItem(report) {
-  const item = testId(element("li", "report"), "report");
-  item.dataset.id = report.id;
-  const message = report.message ?? {};
-  const quoted = element("blockquote", "reported-message");
-  const author = element("div", "message-meta");
-  author.append(authorLabel(message));
-  if (message.created_at) author.append(timeElement(message.created_at));
-  if (message.deleted) author.append(element("span", "deleted-note", "Deleted"));
-  quoted.append(author, testId(element("p", "message-text", message.text ?? ""), "report-message-text"));
-  const by = element("p", "report-by");
-  by.append("Reported by ", colorMarker(report.reporter?.color));
-  by.append(testId(element("strong", null, report.reporter?.nickname ?? "someone"), "report-reporter"));
-  if (report.created_at) by.append(" ", timeElement(report.created_at));
-  const reason = testId(
-    element("p", report.reason ? "report-reason" : "report-reason hint", report.reason || "No reason given."),
-    "report-reason",
-  );
-  const actions = element("div", "tool-buttons");
-  actions.append(
-    button("Delete message", {
-      className: "small danger",
-      id: "resolve-delete",
-      onClick: () => reportResolve(item, report.id, "delete"),
-    }),
-    button("Dismiss", { id: "resolve-dismiss", onClick: () => reportResolve(item, report.id, "dismiss") }),
-  );
-  item.append(quoted, by, reason, actions);
-  return item;
-}
-
-async function reportResolve(item, reportId, action) {
-  for (const control of item.querySelectorAll("button")) control.disabled = true;
-  try {
-    await api("POST", `/reports/${reportId}/resolve`, { action });
-    item.remove();
-    tools.reportsError.hidden = true;
-  } catch (error) {
-    tools.reportsError.textContent = `Could not resolve the report: ${error.message}`;
-    tools.reportsError.hidden = false;
-    for (const control of item.querySelectorAll("button")) control.disabled = false;
-  }
-  reportsRefresh();
-}
-
-// ---------------------------------------------------------------------------
-// Teacher tools: participants
-
-const participantRows = new Map(); // participant id -> {participant, item}
-
-const participantsLoad = coalesced(async () => {
-  try {
-    const answer = await api("GET", "/participants");
-    participantRows.clear();
-    tools.participants.replaceChildren();
-    for (const participant of answer.participants) participantsApply(participant);
-    tools.participantsError.hidden = true;
-  } catch (error) {
-    tools.participantsError.textContent = `Could not load participants: ${error.message}`;
-    tools.participantsError.hidden = false;
-  }
-});
-
-// Joining streams no event, so a post from someone unknown is the cue to look again.
-function participantsNoticeAuthor(message) {
-  const id = message.participant_id;
-  if (id == null) return;
-  const row = participantRows.get(id);
-  if (!row) {
-    participantsLoad();
-    return;
-  }
-  if (!message.deleted && typeof row.participant.post_count === "number") {
-    participantsApply({ ...row.participant, post_count: row.participant.post_count + 1 });
-  }
-}
-
-function participantsApply(participant) {
-  const known = participantRows.get(participant.id);
-  const merged = { ...known?.participant, ...participant };
-  const item = participantItem(merged);
-  if (known) known.item.replaceWith(item);
-  else tools.participants.append(item);
-  participantRows.set(participant.id, { participant: merged, item });
-  tools.participantCount.textContent = participantRows.size;
-  tools.noParticipants.hidden = participantRows.size > 0;
-}
-
-function participantItem(participant) {
-  const item = testId(element("li", "participant"), "participant");
-  item.dataset.id = participant.id;
-  item.dataset.muted = participant.muted ? "true" : "false";
-  const who = element("div", "participant-who");
-  who.append(colorMarker(participant.color));
-  who.append(testId(element("span", "nickname", participant.nickname), "participant-nickname"));
-  if (participant.muted) who.append(testId(element("span", "badge muted", "muted"), "participant-muted"));
-  const details = element("div", "hint participant-details");
-  const posts = participant.post_count ?? 0;
-  details.append(testId(element("span", null, `${posts} post${posts === 1 ? "" : "s"}`), "participant-posts"));
-  if (participant.joined_at) details.append(" · joined ", timeElement(participant.joined_at));
-  const action = participant.muted ? "unmute" : "mute";
-  const label = participant.muted ? "Unmute" : "Mute";
-  const toggle = button(label, {
-    className: participant.muted ? "small" : "small secondary",
-    id: action,
-    onClick: () => participantMute(participant.id, action, toggle),
-  });
-  toggle.setAttribute("aria-label", `${label} ${participant.nickname}`);
-  item.append(who, toggle, details);
-  return item;
-}
-
-async function participantMute(id, action, control) {
-  control.disabled = true;
-  try {
-    const answer = await api("POST", `/participants/${id}/${action}`);
-    participantsApply(answer.participant);
-    tools.participantsError.hidden = true;
-  } catch (error) {
-    control.disabled = false;
-    tools.participantsError.textContent = `Could not ${action}: ${error.message}`;
-    tools.participantsError.hidden = false;
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Teacher tools: co-moderators and deleting the room (owner only)
-
-const ownerTools = isOwner
-  ? {
-      list: byId("moderators"),
-      form: byId("moderator-form"),
-      email: byId("moderator-email"),
-      error: byId("moderators-error"),
-      deleteRoom: byId("delete-room"),
-      deleteError: byId("delete-error"),
-    }
-  : null;
-
-function moderatorsShow(moderators) {
-  ownerTools.list.replaceChildren(
-    ...moderators.map(({ email }) => {
-      const item = testId(element("li", "moderator"), "moderator");
-      item.append(testId(element("span", "moderator-email", email), "moderator-email-text"));
-      const remove = button("Remove", { id: "remove-moderator", onClick: () => moderatorRemove(email, remove) });
-      remove.setAttribute("aria-label", `Remove ${email} as co-moderator`);
-      item.append(remove);
-      return item;
-    }),
-  );
-  if (!moderators.length) ownerTools.list.append(element("li", "hint", "None yet."));
-}
-
-async function moderatorsLoad() {
-  try {
-    moderatorsShow((await api("GET", "/moderators")).moderators);
-  } catch (error) {
-    moderatorsFailed(error);
-  }
-}
-
-function moderatorsFailed(error) {
-  ownerTools.error.textContent = error.message;
-  ownerTools.error.hidden = false;
-}
-
-async function moderatorRemove(email, control) {
-  control.disabled = true;
-  ownerTools.error.hidden = true;
-  try {
-    await api("DELETE", `/moderators/${encodeURIComponent(email)}`);
-    await moderatorsLoad();
-  } catch (error) {
-    control.disabled = false;
-    moderatorsFailed(error);
-  }
-}
-
-function ownerToolsSetup() {
-  ownerTools.form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    ownerTools.error.hidden = true;
-    try {
-      await api("POST", "/moderators", { email: ownerTools.email.value });
-      ownerTools.email.value = "";
-      await moderatorsLoad();
-    } catch (error) {
-      moderatorsFailed(error);
-    }
-  });
-  ownerTools.deleteRoom.addEventListener("click", async () => {
-    // A native dialog: deleting can't be undone, so it gets a real interruption.
-    if (!window.confirm(`Delete “${roomName}” and all its messages? This can’t be undone.`)) return;
-    ownerTools.deleteRoom.disabled = true;
-    ownerTools.deleteError.hidden = true;
-    try {
-      await api("DELETE", "");
-      roomGone("deleted");
-      stream.stop("deleted");
-      window.location.assign(config.dashboardUrl);
-    } catch (error) {
-      ownerTools.deleteRoom.disabled = false;
-      ownerTools.deleteError.textContent = error.message;
-      ownerTools.deleteError.hidden = false;
-    }
-  });
-}
-
-// ---------------------------------------------------------------------------
 // Sharing
 
-elements.copyUrl.addEventListener("click", async () => {
+async function roomUrlCopy() {
   try {
     await navigator.clipboard.writeText(config.room.url);
     elements.copyUrl.textContent = "Copied";
@@ -1088,26 +711,57 @@ elements.copyUrl.addEventListener("click", async () => {
     getSelection().removeAllRanges();
     getSelection().addRange(range);
   }
-});
+}
+
+// ---------------------------------------------------------------------------
+// Teacher tools (moderators only)
+
+// Imported here when the page's role says so, rather than by a <script> the
+// template adds for moderators: the tools then get what they may use of this
+// page as arguments instead of reaching into it, and they have started before
+// the stream does, so no event passes them by.
+async function moderatorToolsLoad() {
+  let module;
+  try {
+    module = await import("./moderator.js");
+  } catch (error) {
+    // The conversation works without the tools; reloading the page tries again.
+    console.warn("could not load the teacher tools", error);
+    document.getElementById("tools").setAttribute("inert", "");
+    return null;
+  }
+  return module.moderatorToolsStart({
+    api,
+    roomName,
+    room: state.room,
+    isOwner: role === "owner",
+    dashboardUrl: config.dashboardUrl,
+    applyRoom,
+    showDeleted: showDeletedSet,
+    roomDeleted: roomDeletedHere,
+  });
+}
 
 // ---------------------------------------------------------------------------
 // Start
+
+elements.scroller.addEventListener("scroll", scrolled, { passive: true });
+elements.loadOlder.addEventListener("click", loadOlder);
+onSubmit(elements.joinForm, elements.joinError, joinSend);
+onSubmit(elements.unlockForm, elements.unlockError, unlockSend);
+elements.composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  submitComposer();
+});
+elements.text.addEventListener("keydown", composerKeydown);
+elements.text.addEventListener("input", updateCounter);
+elements.copyUrl.addEventListener("click", roomUrlCopy);
 
 if (state.locked) elements.unlockNickname.value = config.rememberedNickname ?? state.me?.nickname ?? "";
 closingSchedule();
 updateDock();
 updateListChrome();
-if (isModerator) {
-  toolsRoomSetup();
-  toolsShowRoom();
-  tools.refreshParticipants.addEventListener("click", participantsLoad);
-  participantsLoad();
-  reportsRefresh();
-}
-if (isOwner) {
-  ownerToolsSetup();
-  moderatorsLoad();
-}
+if (isModerator) moderatorTools = await moderatorToolsLoad();
 if (state.locked) {
   elements.scroller.dataset.stream = "locked";
   (elements.unlockNickname.value ? elements.unlockPassword : elements.unlockNickname).focus();

@@ -11,10 +11,16 @@
 const RECONNECT_BASE_MS = 500;
 const RECONNECT_CAP_MS = 15000;
 
-export const CLOSE_INVALID_SINCE = 4400;
-export const CLOSE_UNAUTHORIZED = 4401;
-export const CLOSE_ROOM_NOT_FOUND = 4404;
-export const CLOSE_ROOM_DELETED = 4410;
+// How the server ends a socket. This table mirrors streaming/close_codes.py,
+// where each name carries a CLOSE_ prefix: change the two together.
+const CLOSE = Object.freeze({
+  SERVICE_RESTART: 1012, // the process is going away: resume on another one
+  TOO_SLOW: 1013, // this socket fell behind: resume from lastSeq
+  INVALID_SINCE: 4400, // `since` was not a seq: start again from fresh history
+  UNAUTHORIZED: 4401, // the room needs its password (new or changed)
+  ROOM_NOT_FOUND: 4404, // no such room
+  ROOM_DELETED: 4410, // the room was deleted: never come back
+});
 
 // Answers that mean "this browser may not read the room (any more)": retrying
 // can't help until someone types the password.
@@ -23,7 +29,7 @@ const LOCKED_CODES = new Set(["password_required", "wrong_password", "invalid_to
 // ---------------------------------------------------------------------------
 // HTTP
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, code, message, details = {}) {
     super(message);
     this.status = status;
@@ -42,14 +48,10 @@ function csrfToken() {
   return cookie ? decodeURIComponent(cookie.slice(prefix.length)) : "";
 }
 
-export function roomApiBase(roomName) {
-  return `/api/rooms/${encodeURIComponent(roomName)}`;
-}
-
 // A function that calls the room's API with the session cookie and answers
 // the parsed body, or throws ApiError with the server's code and message.
 export function roomApi(roomName) {
-  const base = roomApiBase(roomName);
+  const base = `/api/rooms/${encodeURIComponent(roomName)}`;
   return async function api(method, path, body) {
     const headers = { Accept: "application/json" };
     if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
@@ -190,10 +192,11 @@ export class RoomStream {
   closed(socket, code) {
     if (this.socket !== socket) return;
     this.socket = null;
-    if (code === CLOSE_ROOM_DELETED) return this.end("deleted", "This room was deleted.");
-    if (code === CLOSE_ROOM_NOT_FOUND) return this.end("missing", "This room no longer exists.");
-    if (code === CLOSE_UNAUTHORIZED) return this.end("locked", "This room needs its password.");
-    if (code === CLOSE_INVALID_SINCE) this.historyLoaded = false;
+    if (code === CLOSE.ROOM_DELETED) return this.end("deleted", "This room was deleted.");
+    if (code === CLOSE.ROOM_NOT_FOUND) return this.end("missing", "This room no longer exists.");
+    if (code === CLOSE.UNAUTHORIZED) return this.end("locked", "This room needs its password.");
+    if (code === CLOSE.INVALID_SINCE) this.historyLoaded = false;
+    // Any other code, SERVICE_RESTART and TOO_SLOW included, is resumed from lastSeq.
     this.retryLater();
   }
 

@@ -1,0 +1,401 @@
+// The teacher tools beside the conversation: room settings, reports,
+// participants and, for the owner, co-moderators and deleting the room.
+//
+// Only a moderator's page loads this module (room.js imports it when the
+// role says so), and it touches nothing of that page but what
+// moderatorToolsStart is handed. The conversation itself, evidence and the
+// Delete button on each message included, stays room.js's.
+
+import { authorLabel, button, colorMarker, element, onSubmit, testId, timeElement, withDisabled } from "./dom.js";
+
+const byId = (id) => document.getElementById(id);
+const tools = {
+  status: byId("room-status"),
+  pause: byId("toggle-pause"),
+  close: byId("toggle-closed"),
+  topicForm: byId("topic-form"),
+  topicInput: byId("topic-input"),
+  slowForm: byId("slow-mode-form"),
+  slowInput: byId("slow-mode-input"),
+  passwordForm: byId("password-form"),
+  passwordInput: byId("password-input"),
+  passwordClear: byId("password-clear"),
+  settingsError: byId("settings-error"),
+  settingsSaved: byId("settings-saved"),
+  showDeleted: byId("show-deleted"),
+  reports: byId("reports"),
+  reportCount: byId("report-count"),
+  noReports: byId("no-reports"),
+  reportsError: byId("reports-error"),
+  participants: byId("participants"),
+  participantCount: byId("participant-count"),
+  noParticipants: byId("no-participants"),
+  participantsError: byId("participants-error"),
+  refreshParticipants: byId("refresh-participants"),
+};
+// Only the owner's page has these panels.
+const ownerTools = {
+  list: byId("moderators"),
+  form: byId("moderator-form"),
+  email: byId("moderator-email"),
+  error: byId("moderators-error"),
+  deleteRoom: byId("delete-room"),
+  deleteError: byId("delete-error"),
+};
+
+// What the room page handed over at start (see moderatorToolsStart).
+let roomPage = null;
+// The room as the page last showed it.
+let room = null;
+
+// Runs `task` now, or once more after the run in flight: a burst of triggers
+// costs one request in flight and at most one after it, and the last answer
+// is never older than the last trigger.
+function coalesced(task) {
+  let running = null;
+  let again = false;
+  return function run() {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await task();
+      } while (again);
+      running = null;
+    })();
+    return running;
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Room settings
+
+const closesAtFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+function toolsShowRoom(shown) {
+  room = shown;
+  const parts = [];
+  if (room.is_open === false) parts.push("Closed");
+  else if (room.paused) parts.push("Open, paused");
+  else parts.push("Open");
+  if (room.closes_at) {
+    const when = closesAtFormat.format(new Date(room.closes_at));
+    parts.push(room.is_open === false ? `closed ${when}` : `closes ${when}`);
+  }
+  parts.push(room.is_private ? "private (password)" : "public");
+  if (room.slow_mode_seconds > 0) parts.push(`slow mode ${room.slow_mode_seconds} s`);
+  tools.status.textContent = `${parts.join(" · ")}.`;
+  tools.pause.textContent = room.paused ? "Resume room" : "Pause room";
+  tools.pause.setAttribute("aria-pressed", room.paused ? "true" : "false");
+  tools.close.textContent = room.is_open === false ? "Reopen room" : "Close room now";
+  tools.passwordClear.hidden = !room.is_private;
+  tools.passwordForm.querySelector("#password-set").textContent = room.is_private ? "Change" : "Set";
+  // Don't overwrite what a teacher is in the middle of typing.
+  if (document.activeElement !== tools.topicInput) tools.topicInput.value = room.topic ?? "";
+  if (document.activeElement !== tools.slowInput) tools.slowInput.value = room.slow_mode_seconds ?? 0;
+}
+
+// Answers whether the change was saved; a refusal is shown, never thrown.
+async function roomChange(changes, saved) {
+  tools.settingsError.hidden = true;
+  tools.settingsSaved.hidden = true;
+  try {
+    roomPage.applyRoom(await roomPage.api("PATCH", "", changes));
+    tools.settingsSaved.textContent = saved;
+    tools.settingsSaved.hidden = false;
+    return true;
+  } catch (error) {
+    tools.settingsError.textContent = error.message;
+    tools.settingsError.hidden = false;
+    return false;
+  }
+}
+
+function pauseToggle() {
+  return withDisabled(tools.pause, () =>
+    roomChange({ paused: !room.paused }, room.paused ? "Room resumed." : "Room paused."),
+  );
+}
+
+function closedToggle() {
+  const reopen = room.is_open === false;
+  return withDisabled(tools.close, () => roomChange({ closed: !reopen }, reopen ? "Room reopened." : "Room closed."));
+}
+
+function topicSave() {
+  return roomChange({ topic: tools.topicInput.value }, "Topic saved.");
+}
+
+function slowModeSave() {
+  const seconds = Number(tools.slowInput.value || 0);
+  return roomChange({ slow_mode_seconds: seconds }, seconds ? `Slow mode: ${seconds} s.` : "Slow mode off.");
+}
+
+async function passwordSet() {
+  if (await roomChange({ password: tools.passwordInput.value }, "Password set. The room is private.")) {
+    tools.passwordInput.value = "";
+  }
+}
+
+function passwordClear() {
+  return withDisabled(tools.passwordClear, () => roomChange({ password: null }, "The room is public again."));
+}
+
+// ---------------------------------------------------------------------------
+// Reports
+
+// Frames only say that reports changed, so the panel fetches them again.
+const reportsRefresh = coalesced(async () => {
+  try {
+    const answer = await roomPage.api("GET", "/reports?state=open");
+    reportsShow(answer.reports);
+    tools.reportsError.hidden = true;
+  } catch (error) {
+    tools.reportsError.textContent = `Could not load reports: ${error.message}`;
+    tools.reportsError.hidden = false;
+  }
+});
+
+function reportsShow(reports) {
+  tools.reports.replaceChildren(...reports.map(reportItem));
+  tools.reportCount.textContent = reports.length;
+  tools.reportCount.classList.toggle("alert", reports.length > 0);
+  tools.noReports.hidden = reports.length > 0;
+}
+
+function reportItem(report) {
+  const item = testId(element("li", "report"), "report");
+  item.dataset.id = report.id;
+  const message = report.message ?? {};
+  const quoted = element("blockquote", "reported-message");
+  const author = element("div", "message-meta");
+  author.append(authorLabel(message));
+  if (message.created_at) author.append(timeElement(message.created_at));
+  if (message.deleted) author.append(element("span", "deleted-note", "Deleted"));
+  quoted.append(author, testId(element("p", "message-text", message.text ?? ""), "report-message-text"));
+  const by = element("p", "report-by");
+  by.append("Reported by ", colorMarker(report.reporter?.color));
+  by.append(testId(element("strong", null, report.reporter?.nickname ?? "someone"), "report-reporter"));
+  if (report.created_at) by.append(" ", timeElement(report.created_at));
+  const reason = testId(
+    element("p", report.reason ? "report-reason" : "report-reason hint", report.reason || "No reason given."),
+    "report-reason",
+  );
+  const actions = element("div", "tool-buttons");
+  actions.append(
+    button("Delete message", {
+      className: "small danger",
+      id: "resolve-delete",
+      onClick: () => reportResolve(item, report.id, "delete"),
+    }),
+    button("Dismiss", { id: "resolve-dismiss", onClick: () => reportResolve(item, report.id, "dismiss") }),
+  );
+  item.append(quoted, by, reason, actions);
+  return item;
+}
+
+async function reportResolve(item, reportId, action) {
+  for (const control of item.querySelectorAll("button")) control.disabled = true;
+  try {
+    await roomPage.api("POST", `/reports/${reportId}/resolve`, { action });
+    item.remove();
+    tools.reportsError.hidden = true;
+  } catch (error) {
+    tools.reportsError.textContent = `Could not resolve the report: ${error.message}`;
+    tools.reportsError.hidden = false;
+    for (const control of item.querySelectorAll("button")) control.disabled = false;
+  }
+  reportsRefresh();
+}
+
+// ---------------------------------------------------------------------------
+// Participants
+
+const participantRows = new Map(); // participant id -> {participant, item}
+
+const participantsLoad = coalesced(async () => {
+  try {
+    const answer = await roomPage.api("GET", "/participants");
+    participantRows.clear();
+    tools.participants.replaceChildren();
+    for (const participant of answer.participants) participantsApply(participant);
+    tools.participantsError.hidden = true;
+  } catch (error) {
+    tools.participantsError.textContent = `Could not load participants: ${error.message}`;
+    tools.participantsError.hidden = false;
+  }
+});
+
+// Joining streams no event, so a post from someone unknown is the cue to look again.
+function participantsNoticeAuthor(message) {
+  const id = message.participant_id;
+  if (id == null) return;
+  const row = participantRows.get(id);
+  if (!row) {
+    participantsLoad();
+    return;
+  }
+  if (!message.deleted && typeof row.participant.post_count === "number") {
+    participantsApply({ ...row.participant, post_count: row.participant.post_count + 1 });
+  }
+}
+
+function participantsApply(participant) {
+  const known = participantRows.get(participant.id);
+  const merged = { ...known?.participant, ...participant };
+  const item = participantItem(merged);
+  if (known) known.item.replaceWith(item);
+  else tools.participants.append(item);
+  participantRows.set(participant.id, { participant: merged, item });
+  tools.participantCount.textContent = participantRows.size;
+  tools.noParticipants.hidden = participantRows.size > 0;
+}
+
+function participantItem(participant) {
+  const item = testId(element("li", "participant"), "participant");
+  item.dataset.id = participant.id;
+  item.dataset.muted = participant.muted ? "true" : "false";
+  const who = element("div", "participant-who");
+  who.append(colorMarker(participant.color));
+  who.append(testId(element("span", "nickname", participant.nickname), "participant-nickname"));
+  if (participant.muted) who.append(testId(element("span", "badge muted", "muted"), "participant-muted"));
+  const details = element("div", "hint participant-details");
+  const posts = participant.post_count ?? 0;
+  details.append(testId(element("span", null, `${posts} post${posts === 1 ? "" : "s"}`), "participant-posts"));
+  if (participant.joined_at) details.append(" · joined ", timeElement(participant.joined_at));
+  const action = participant.muted ? "unmute" : "mute";
+  const label = participant.muted ? "Unmute" : "Mute";
+  const toggle = button(label, {
+    className: participant.muted ? "small" : "small secondary",
+    id: action,
+    onClick: () => participantMute(participant.id, action, toggle),
+  });
+  toggle.setAttribute("aria-label", `${label} ${participant.nickname}`);
+  item.append(who, toggle, details);
+  return item;
+}
+
+async function participantMute(id, action, control) {
+  control.disabled = true;
+  try {
+    const answer = await roomPage.api("POST", `/participants/${id}/${action}`);
+    participantsApply(answer.participant);
+    tools.participantsError.hidden = true;
+  } catch (error) {
+    control.disabled = false;
+    tools.participantsError.textContent = `Could not ${action}: ${error.message}`;
+    tools.participantsError.hidden = false;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Co-moderators and deleting the room (owner only)
+
+function moderatorsShow(moderators) {
+  ownerTools.list.replaceChildren(
+    ...moderators.map(({ email }) => {
+      const item = testId(element("li", "moderator"), "moderator");
+      item.append(testId(element("span", "moderator-email", email), "moderator-email-text"));
+      const remove = button("Remove", { id: "remove-moderator", onClick: () => moderatorRemove(email, remove) });
+      remove.setAttribute("aria-label", `Remove ${email} as co-moderator`);
+      item.append(remove);
+      return item;
+    }),
+  );
+  if (!moderators.length) ownerTools.list.append(element("li", "hint", "None yet."));
+}
+
+async function moderatorsLoad() {
+  try {
+    moderatorsShow((await roomPage.api("GET", "/moderators")).moderators);
+  } catch (error) {
+    moderatorsFailed(error);
+  }
+}
+
+function moderatorsFailed(error) {
+  ownerTools.error.textContent = error.message;
+  ownerTools.error.hidden = false;
+}
+
+async function moderatorAdd() {
+  await roomPage.api("POST", "/moderators", { email: ownerTools.email.value });
+  ownerTools.email.value = "";
+  await moderatorsLoad();
+}
+
+async function moderatorRemove(email, control) {
+  control.disabled = true;
+  ownerTools.error.hidden = true;
+  try {
+    await roomPage.api("DELETE", `/moderators/${encodeURIComponent(email)}`);
+    await moderatorsLoad();
+  } catch (error) {
+    control.disabled = false;
+    moderatorsFailed(error);
+  }
+}
+
+async function roomDelete() {
+  // A native dialog: deleting can't be undone, so it gets a real interruption.
+  if (!window.confirm(`Delete “${roomPage.roomName}” and all its messages? This can’t be undone.`)) return;
+  ownerTools.deleteRoom.disabled = true;
+  ownerTools.deleteError.hidden = true;
+  try {
+    await roomPage.api("DELETE", "");
+    roomPage.roomDeleted();
+    window.location.assign(roomPage.dashboardUrl);
+  } catch (error) {
+    ownerTools.deleteRoom.disabled = false;
+    ownerTools.deleteError.textContent = error.message;
+    ownerTools.deleteError.hidden = false;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Start
+
+// Wires the tools to the room page and loads what they show. `page` is all
+// they may use of it:
+//   api                 the room's API (stream.js roomApi)
+//   roomName            the room's name
+//   room                the room as the page shows it now
+//   isOwner             whether to start the owner's panels too
+//   dashboardUrl        where the owner goes once the room is deleted
+//   applyRoom(room)     the page takes a room the API answered
+//   showDeleted(show)   the page shows deleted messages as evidence, or stops
+//   roomDeleted()       the page forgets the room this owner just deleted
+// The answer is what the page tells the tools as news arrives:
+//   roomChanged(room), participantChanged(participant),
+//   messageArrived(message), reportsChanged()
+export function moderatorToolsStart(page) {
+  roomPage = page;
+  toolsShowRoom(page.room);
+
+  tools.pause.addEventListener("click", pauseToggle);
+  tools.close.addEventListener("click", closedToggle);
+  onSubmit(tools.topicForm, tools.settingsError, topicSave);
+  onSubmit(tools.slowForm, tools.settingsError, slowModeSave);
+  onSubmit(tools.passwordForm, tools.settingsError, passwordSet);
+  tools.passwordClear.addEventListener("click", passwordClear);
+  tools.showDeleted.addEventListener("change", () => page.showDeleted(tools.showDeleted.checked));
+  tools.refreshParticipants.addEventListener("click", participantsLoad);
+  participantsLoad();
+  reportsRefresh();
+
+  if (page.isOwner) {
+    onSubmit(ownerTools.form, ownerTools.error, moderatorAdd);
+    ownerTools.deleteRoom.addEventListener("click", roomDelete);
+    moderatorsLoad();
+  }
+
+  return {
+    roomChanged: toolsShowRoom,
+    participantChanged: participantsApply,
+    messageArrived: participantsNoticeAuthor,
+    reportsChanged: reportsRefresh,
+  };
+}
