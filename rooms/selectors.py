@@ -16,7 +16,9 @@ from todaysmeet import clock
 HISTORY_LIMIT_DEFAULT = 50
 EVENTS_LIMIT_DEFAULT = 100
 PAGE_LIMIT_MAX = 100
-# Rows fetched per round trip when exporting a transcript; bounds its memory.
+# Transcript rows read per round trip, and rendered per piece of the transcript
+# page: big enough to keep the overhead small, small enough that memory stays
+# flat for a room of any size.
 TRANSCRIPT_CHUNK_SIZE = 500
 
 
@@ -98,7 +100,7 @@ def room_list_for_teacher(
     moderated = RoomModerator.objects.filter(teacher=teacher).values("room_id")
     rooms = Room.objects.filter(Q(owner=teacher) | Q(pk__in=moderated))
     if query:
-        rooms = rooms.filter(name__contains=query.lower())
+        rooms = rooms.filter(name__contains=room_name_key(query))
     if state == "open":
         rooms = rooms.filter(closes_at__gt=clock.now())
     elif state == "closed":

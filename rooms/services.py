@@ -262,7 +262,6 @@ def participant_mute(*, room: Room, participant: Participant, muted: bool) -> tu
         locked.muted = muted
         locked.save(update_fields=["muted"])
         _record_event(locked_room, RoomEvent.Type.PARTICIPANT_UPDATED, data=participant_updated_data(locked))
-    room.seq = locked_room.seq
     return locked, True
 
 
@@ -378,7 +377,6 @@ def message_post(
             client_id=cleaned_client_id,
         )
         _store_event(locked_room, seq, RoomEvent.Type.MESSAGE_CREATED, message=message)
-    room.seq = locked_room.seq
     return message, True
 
 
@@ -389,10 +387,7 @@ def message_delete(*, room: Room, message: Message, deleted_by: Teacher) -> bool
     open reports on it are resolved as "deleted".
     """
     with transaction.atomic():
-        locked_room = _lock_room(room)
-        deleted = _message_delete_locked(locked_room, message, deleted_by)
-    room.seq = locked_room.seq
-    return deleted
+        return _message_delete_locked(_lock_room(room), message, deleted_by)
 
 
 def _message_delete_locked(locked_room: Room, message: Message, deleted_by: Teacher) -> bool:
@@ -425,7 +420,6 @@ def report_create(*, room: Room, reporter: Participant, message: Message, reason
             raise NotFound("There is no such message in this room.", code="message_not_found")
         report = Report.objects.create(room=locked_room, message=message, reporter=reporter, reason=cleaned_reason)
         _record_event(locked_room, RoomEvent.Type.REPORT_CREATED, data=report_created_data(report))
-    room.seq = locked_room.seq
     return report, True
 
 
@@ -443,7 +437,6 @@ def report_resolve(*, room: Room, report: Report, action: object, resolved_by: T
                     _report_resolve_locked(locked_room, locked, Report.Resolution.DELETED, resolved_by, clock.now())
             else:
                 _report_resolve_locked(locked_room, locked, Report.Resolution.DISMISSED, resolved_by, clock.now())
-    room.seq = locked_room.seq
     return report_list(room=room, only_open=False).get(pk=report.pk)
 
 

@@ -52,7 +52,7 @@ def could_be_in_room_name(text: str) -> bool:
 def clean_room_name(value: object) -> str:
     if not isinstance(value, str):
         raise Invalid("A room name is required.", field="name")
-    name = value.strip().lower()
+    name = room_name_key(value.strip())
     # Reserved first, so a short one such as "ws" is told why it can't be had.
     if name in RESERVED_ROOM_NAMES:
         raise Invalid(f"“{name}” is reserved; pick another name.", code="name_reserved", field="name")

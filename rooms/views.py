@@ -19,7 +19,7 @@ from rooms.access import Actor, actor_for_session, room_by_name, room_is_readabl
 from rooms.exports import streamed
 from rooms.models import Room
 from rooms.payloads import participant_payload, room_locked_payload, room_moderator_payload, room_payload, room_url
-from rooms.validation import DEFAULT_LIFETIME, MESSAGE_MAX, ROOM_NAME_MAX
+from rooms.validation import DEFAULT_LIFETIME, MESSAGE_MAX, ROOM_NAME_MAX, room_name_key
 from todaysmeet import clock
 from todaysmeet.errors import NotFound, ServiceError
 
@@ -31,9 +31,6 @@ LIFETIME_LABELS = {
     Room.Lifetime.ONE_MONTH: "1 month",
     Room.Lifetime.ONE_YEAR: "1 year",
 }
-# Rows rendered per chunk of a streamed transcript: big enough to keep the
-# template overhead small, small enough that memory stays flat for any room.
-TRANSCRIPT_CHUNK_ROWS = 500
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -53,7 +50,7 @@ def _base_url(request: HttpRequest) -> str:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    wanted = request.GET.get("room", "").strip().lower()
+    wanted = room_name_key(request.GET.get("room", "").strip())
     error = None
     if wanted:
         try:
@@ -189,7 +186,7 @@ def _transcript_chunks(room: Room, header: dict[str, Any]) -> Generator[str, Non
         batch.append({"message": message, "day": day if day != last_day else None})
         last_day = day
         count += 1
-        if len(batch) >= TRANSCRIPT_CHUNK_ROWS:
+        if len(batch) >= selectors.TRANSCRIPT_CHUNK_SIZE:
             yield render_to_string("rooms/transcript/messages.html", {"rows": batch})
             batch = []
     if batch:

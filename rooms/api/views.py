@@ -32,7 +32,7 @@ from rooms.payloads import (
     room_moderator_payload,
     room_payload,
 )
-from rooms.validation import could_be_in_room_name
+from rooms.validation import could_be_in_room_name, room_name_key
 from todaysmeet.errors import Conflict, Invalid, Unauthenticated
 
 
@@ -79,7 +79,7 @@ def room_collection(request: HttpRequest, actor: Actor) -> HttpResponse:
             room_moderator_payload(room, base_url=_base_url(request), role="owner", open_reports=0), status=201
         )
 
-    query = request.GET.get("q", "").strip().lower()
+    query = room_name_key(request.GET.get("q", "").strip())
     state = query_choice(request, "state", ("open", "closed"))
     if not could_be_in_room_name(query):
         return JsonResponse({"rooms": []})

@@ -10,7 +10,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import AsyncClient, Client
 
-from rooms import services, views
+from rooms import selectors, services
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +81,7 @@ def test_user_text_is_escaped(client, room, make_participant):
 
 
 def test_a_big_room_is_rendered_in_bounded_chunks(client, room, participant, monkeypatch):
-    monkeypatch.setattr(views, "TRANSCRIPT_CHUNK_ROWS", 2)
+    monkeypatch.setattr(selectors, "TRANSCRIPT_CHUNK_SIZE", 2)
     for number in range(5):
         services.message_post(room=room, author=room.owner, text=f"message {number}")
 
@@ -96,7 +96,7 @@ def test_a_big_room_is_rendered_in_bounded_chunks(client, room, participant, mon
 
 @pytest.mark.django_db(transaction=True)
 async def test_over_asgi_the_transcript_is_streamed_not_read_whole_first(owner, monkeypatch):
-    monkeypatch.setattr(views, "TRANSCRIPT_CHUNK_ROWS", 2)
+    monkeypatch.setattr(selectors, "TRANSCRIPT_CHUNK_SIZE", 2)
     room = await sync_to_async(services.room_create)(owner=owner.obj, name="biology")
     for number in range(5):
         await sync_to_async(services.message_post)(room=room, author=owner.obj, text=f"message {number}")
