@@ -1,4 +1,4 @@
-"""The JSON edge: parse a request, resolve who sent it, render one error shape."""
+"""The JSON edge: parse a request, resolve who sent it, render errors as JSON."""
 
 from __future__ import annotations
 
@@ -10,30 +10,27 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from rooms.access import SESSION_PARTICIPANTS_KEY, Actor, actor_for_session, actor_for_token
 from rooms.models import Participant
-from todaysmeet.errors import Forbidden, Invalid, ServiceError, TooLarge, Unauthenticated
+from todaysmeet.errors import (
+    Forbidden,
+    Invalid,
+    ServiceError,
+    TooLarge,
+    Unauthenticated,
+    error_response,
+    error_response_from,
+)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FLAG_VALUES = {"1": True, "true": True, "0": False, "false": False}
 # Plain ASCII decimal: int() alone would also take " 7", "1_000" and "٣", and
 # raise ValueError on thousands of digits.
 INTEGER_PATTERN = re.compile(r"-?[0-9]{1,30}")
-
-
-def error(code: str, message: str, status: int, **extra: Any) -> JsonResponse:
-    response = JsonResponse({"error": {"code": code, "message": message, **extra}}, status=status)
-    if "retry_after" in extra:
-        response["Retry-After"] = str(extra["retry_after"])
-    return response
-
-
-def error_from(exception: ServiceError) -> JsonResponse:
-    return error(exception.code, exception.message, exception.status, **exception.extra)
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:
@@ -136,7 +133,7 @@ def api_endpoint(*methods: str) -> Callable:
         @wraps(view)
         def endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method not in allowed:
-                response = error("method_not_allowed", f"{request.method} is not allowed here.", 405)
+                response = error_response("method_not_allowed", f"{request.method} is not allowed here.", 405)
                 response["Allow"] = ", ".join(sorted(allowed))
                 return response
             try:
@@ -148,7 +145,7 @@ def api_endpoint(*methods: str) -> Callable:
                     raise Forbidden("CSRF check failed. Reload the page and try again.", code="csrf_failed")
                 return view(request, actor, *args, **kwargs)
             except ServiceError as exception:
-                return error_from(exception)
+                return error_response_from(exception)
 
         return endpoint
 
