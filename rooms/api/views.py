@@ -12,16 +12,17 @@ from rooms.access import (
     message_for_reporter,
     participant_for_moderator,
     report_for_moderator,
+    room_access_by_name,
     room_author,
     room_by_name,
+    room_for_history,
+    room_for_moderator,
+    room_for_owner,
     room_for_reader,
-    room_moderator,
-    room_owner,
-    room_role,
     teacher_required,
 )
 from rooms.api.http import api_endpoint, json_body, query_choice, query_flag, query_int, remember_participant
-from rooms.models import Room
+from rooms.models import Role, Room
 from rooms.payloads import (
     event_payload,
     message_moderator_payload,
@@ -40,9 +41,8 @@ def _base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/")
 
 
-def _room_json(request: HttpRequest, actor: Actor, room: Room) -> dict:
+def _room_json(request: HttpRequest, room: Room, role: Role | None) -> dict:
     """The moderator view for the room's teachers, the public one for everyone else."""
-    role = room_role(actor=actor, room=room)
     if role is None:
         return room_payload(room, base_url=_base_url(request))
     return room_moderator_payload(
@@ -98,16 +98,15 @@ def room_collection(request: HttpRequest, actor: Actor) -> HttpResponse:
 @api_endpoint("GET", "PATCH", "DELETE")
 def room_detail(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     if request.method == "GET":
-        room = room_for_reader(name=name, actor=actor)
-        return JsonResponse(_room_json(request, actor, room))
-    room = room_by_name(name=name)
+        access = room_for_reader(name=name, actor=actor)
+        return JsonResponse(_room_json(request, access.room, access.role))
     if request.method == "DELETE":
-        room_owner(actor=actor, room=room)
-        services.room_delete(room=room)
+        access = room_for_owner(name=name, actor=actor)
+        services.room_delete(room=access.room)
         return HttpResponse(status=204)
-    room_moderator(actor=actor, room=room)
-    room = services.room_update(room=room, changes=json_body(request), base_url=_base_url(request))
-    return JsonResponse(_room_json(request, actor, room))
+    access = room_for_moderator(name=name, actor=actor)
+    room = services.room_update(room=access.room, changes=json_body(request), base_url=_base_url(request))
+    return JsonResponse(_room_json(request, room, access.role))
 
 
 @api_endpoint("POST")
@@ -130,20 +129,16 @@ def room_join(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
 @api_endpoint("GET", "POST")
 def room_messages(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     if request.method == "POST":
-        room = room_for_reader(name=name, actor=actor)
-        author = room_author(actor=actor, room=room)
+        access = room_for_reader(name=name, actor=actor)
+        author = room_author(access)
         body = json_body(request)
         message, created = services.message_post(
-            room=room, author=author, text=body.get("text"), client_id=body.get("client_id")
+            room=access.room, author=author, text=body.get("text"), client_id=body.get("client_id")
         )
         return JsonResponse({"message": message_payload(message)}, status=201 if created else 200)
 
     include_deleted = query_flag(request, "include_deleted")
-    if include_deleted:
-        room = room_by_name(name=name)
-        room_moderator(actor=actor, room=room)
-    else:
-        room = room_for_reader(name=name, actor=actor)
+    room = room_for_history(name=name, actor=actor, include_deleted=include_deleted).room
     before = query_int(request, "before", minimum=0)
     since = query_int(request, "since", minimum=0)
     if before is not None and since is not None:
@@ -162,16 +157,17 @@ def room_messages(request: HttpRequest, actor: Actor, name: str) -> HttpResponse
 
 @api_endpoint("DELETE")
 def room_message_detail(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
-    room = room_by_name(name=name)
-    message = message_for_moderator(actor=actor, room=room, message_id=message_id)
-    services.message_delete(room=room, message=message, deleted_by=actor.teacher)
+    access = room_access_by_name(name=name, actor=actor)
+    message = message_for_moderator(access=access, message_id=message_id)
+    services.message_delete(room=access.room, message=message, deleted_by=actor.teacher)
     return HttpResponse(status=204)
 
 
 @api_endpoint("POST")
 def room_message_report(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
-    room = room_by_name(name=name)
-    reporter, message = message_for_reporter(actor=actor, room=room, message_id=message_id)
+    access = room_access_by_name(name=name, actor=actor)
+    room = access.room
+    reporter, message = message_for_reporter(access=access, message_id=message_id)
     body = json_body(request)
     report, created = services.report_create(room=room, reporter=reporter, message=message, reason=body.get("reason"))
     report = selectors.report_list(room=room, only_open=False).get(pk=report.pk)
@@ -180,7 +176,7 @@ def room_message_report(request: HttpRequest, actor: Actor, name: str, message_i
 
 @api_endpoint("GET")
 def room_events(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_for_reader(name=name, actor=actor)
+    room = room_for_reader(name=name, actor=actor).room
     since = query_int(request, "since", minimum=0)
     if since is None:
         raise Invalid("since is required.", field="since")
@@ -195,27 +191,24 @@ def room_events(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
 
 @api_endpoint("GET", "POST")
 def room_moderators(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_by_name(name=name)
     if request.method == "POST":
-        room_owner(actor=actor, room=room)
+        room = room_for_owner(name=name, actor=actor).room
         teacher, created = services.moderator_add(room=room, email=json_body(request).get("email"))
         return JsonResponse({"moderator": {"email": teacher.email}}, status=201 if created else 200)
-    room_moderator(actor=actor, room=room)
+    room = room_for_moderator(name=name, actor=actor).room
     return JsonResponse({"moderators": [{"email": teacher.email} for teacher in selectors.moderator_list(room=room)]})
 
 
 @api_endpoint("DELETE")
 def room_moderator_detail(request: HttpRequest, actor: Actor, name: str, email: str) -> HttpResponse:
-    room = room_by_name(name=name)
-    room_owner(actor=actor, room=room)
+    room = room_for_owner(name=name, actor=actor).room
     services.moderator_remove(room=room, email=email)
     return HttpResponse(status=204)
 
 
 @api_endpoint("GET")
 def room_participants(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_by_name(name=name)
-    room_moderator(actor=actor, room=room)
+    room = room_for_moderator(name=name, actor=actor).room
     participants = selectors.participant_list(room=room)
     return JsonResponse(
         {
@@ -228,8 +221,9 @@ def room_participants(request: HttpRequest, actor: Actor, name: str) -> HttpResp
 
 
 def _participant_mute(request: HttpRequest, actor: Actor, name: str, participant_id: int, muted: bool) -> HttpResponse:
-    room = room_by_name(name=name)
-    participant = participant_for_moderator(actor=actor, room=room, participant_id=participant_id)
+    access = room_access_by_name(name=name, actor=actor)
+    room = access.room
+    participant = participant_for_moderator(access=access, participant_id=participant_id)
     participant, _ = services.participant_mute(room=room, participant=participant, muted=muted)
     post_count = selectors.participant_list(room=room).get(pk=participant.pk).post_count
     return JsonResponse({"participant": participant_moderator_payload(participant, post_count=post_count)})
@@ -247,8 +241,7 @@ def room_participant_unmute(request: HttpRequest, actor: Actor, name: str, parti
 
 @api_endpoint("GET")
 def room_reports(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_by_name(name=name)
-    room_moderator(actor=actor, room=room)
+    room = room_for_moderator(name=name, actor=actor).room
     state = query_choice(request, "state", ("open", "all"), default="open")
     reports = selectors.report_list(room=room, only_open=state == "open")
     return JsonResponse({"reports": [report_payload(report) for report in reports]})
@@ -256,8 +249,9 @@ def room_reports(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
 
 @api_endpoint("POST")
 def room_report_resolve(request: HttpRequest, actor: Actor, name: str, report_id: int) -> HttpResponse:
-    room = room_by_name(name=name)
-    report = report_for_moderator(actor=actor, room=room, report_id=report_id)
+    access = room_access_by_name(name=name, actor=actor)
+    room = access.room
+    report = report_for_moderator(access=access, report_id=report_id)
     report = services.report_resolve(
         room=room, report=report, action=json_body(request).get("action"), resolved_by=actor.teacher
     )
@@ -266,8 +260,7 @@ def room_report_resolve(request: HttpRequest, actor: Actor, name: str, report_id
 
 @api_endpoint("GET")
 def room_transcript_csv(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_by_name(name=name)
-    room_moderator(actor=actor, room=room)
+    room = room_for_moderator(name=name, actor=actor).room
     messages = selectors.transcript_messages(room=room, include_deleted=query_flag(request, "include_deleted"))
     return exports.download(
         request,
@@ -279,8 +272,7 @@ def room_transcript_csv(request: HttpRequest, actor: Actor, name: str) -> HttpRe
 
 @api_endpoint("GET")
 def room_transcript_json(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_by_name(name=name)
-    room_moderator(actor=actor, room=room)
+    room = room_for_moderator(name=name, actor=actor).room
     messages = selectors.transcript_messages(room=room, include_deleted=query_flag(request, "include_deleted"))
     return exports.download(
         request,

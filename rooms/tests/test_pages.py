@@ -365,6 +365,28 @@ def test_a_moderator_reads_a_private_room_without_the_password(moderator, room):
     assert config["room"]["topic"] == "Cells"
 
 
+def test_a_private_room_page_asks_who_a_participant_is_once(client, room, django_assert_num_queries):
+    make_private(room)
+    join(client, "sam", password=ROOM_PASSWORD)
+
+    # The room, the session, and the session's participant in the room.
+    with django_assert_num_queries(3):
+        response = client.get("/biology/")
+
+    assert room_config(response)["me"]["nickname"] == "sam"
+
+
+def test_a_private_room_page_asks_who_a_moderator_is_once(moderator, room, django_assert_num_queries):
+    make_private(room)
+    client = logged_in(moderator)
+
+    # The room, the session, the teacher, their moderator link, and the open reports they are shown.
+    with django_assert_num_queries(5):
+        response = client.get("/biology/")
+
+    assert room_config(response)["role"] == "moderator"
+
+
 def test_user_text_in_the_room_page_is_escaped(client, owner):
     services.room_create(owner=owner.obj, name="xss", topic="<script>alert('topic')</script>")
 
