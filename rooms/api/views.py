@@ -105,7 +105,7 @@ def room_detail(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
         services.room_delete(room=access.room)
         return HttpResponse(status=204)
     access = room_for_moderator(name=name, actor=actor)
-    room = services.room_update(room=access.room, changes=json_body(request), base_url=_base_url(request))
+    room = services.room_update(room=access.room, changes=json_body(request))
     return JsonResponse(_room_json(request, room, access.role))
 
 

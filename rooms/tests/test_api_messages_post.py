@@ -380,7 +380,7 @@ class TestQueries:
 
     @pytest.fixture
     def private(self, room):
-        return services.room_update(room=room, changes={"password": "mitosis"}, base_url="http://testserver/")
+        return services.room_update(room=room, changes={"password": "mitosis"})
 
     def test_a_participant_post_with_a_token_in_a_private_room(self, api, private, django_assert_num_queries):
         _, token = services.participant_join(room=private, nickname="sam", password="mitosis")

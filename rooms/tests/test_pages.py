@@ -38,7 +38,7 @@ def join(client: Client, nickname: str, **extra) -> dict:
 
 
 def make_private(room, password: str = ROOM_PASSWORD) -> None:
-    services.room_update(room=room, changes={"password": password}, base_url="http://testserver/")
+    services.room_update(room=room, changes={"password": password})
 
 
 def room_config(response) -> dict:
@@ -292,7 +292,7 @@ def test_people_who_do_not_run_the_room_get_no_tools_and_no_moderator_fields(who
 
 
 def test_the_page_config_carries_the_rooms_state(owner_client, room):
-    services.room_update(room=room, changes={"paused": True, "slow_mode_seconds": 30}, base_url="http://testserver/")
+    services.room_update(room=room, changes={"paused": True, "slow_mode_seconds": 30})
 
     config = room_config(owner_client.get("/biology/"))
 

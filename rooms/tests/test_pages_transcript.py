@@ -123,7 +123,7 @@ def test_a_new_day_starts_with_its_date(client, room, clock):
 
 
 def test_a_private_rooms_transcript_is_refused_to_a_stranger(client, conversation):
-    services.room_update(room=conversation, changes={"password": "open sesame"}, base_url="http://testserver/")
+    services.room_update(room=conversation, changes={"password": "open sesame"})
 
     response = client.get("/biology/transcript/")
 
@@ -134,7 +134,7 @@ def test_a_private_rooms_transcript_is_refused_to_a_stranger(client, conversatio
 
 
 def test_a_private_rooms_transcript_is_readable_by_its_participants_and_teachers(conversation, owner):
-    services.room_update(room=conversation, changes={"password": "open sesame"}, base_url="http://testserver/")
+    services.room_update(room=conversation, changes={"password": "open sesame"})
     student = Client()
     answer = student.post(
         "/api/rooms/biology/join", {"nickname": "kim", "password": "open sesame"}, content_type="application/json"
