@@ -128,11 +128,21 @@ def participant_list(*, room: Room) -> QuerySet[Participant]:
     return Participant.objects.filter(room=room).annotate(post_count=Count("message")).order_by("joined_at", "pk")
 
 
+def participant_get(*, room: Room, participant_id: int) -> Participant:
+    """One participant of the room, with `post_count` as participant_list has it."""
+    return participant_list(room=room).get(pk=participant_id)
+
+
 def report_list(*, room: Room, only_open: bool = True) -> QuerySet[Report]:
     reports = Report.objects.filter(room=room).select_related("message__deleted_by", "reporter", "resolved_by")
     if only_open:
         reports = reports.filter(resolved_at__isnull=True)
     return reports.order_by("created_at", "pk")
+
+
+def report_get(*, room: Room, report_id: int) -> Report:
+    """One report of the room, open or resolved, with the rows report_payload shows."""
+    return report_list(room=room, only_open=False).get(pk=report_id)
 
 
 def transcript_messages(*, room: Room, include_deleted: bool = False) -> Iterator[Message]:

@@ -2,6 +2,11 @@
 
 Each service validates, writes inside one transaction, and hands its events to
 the stream on commit, so a rolled-back write is never broadcast.
+
+A service returns what it wrote: the row as stored, or whether anything
+changed. It never shapes its answer for display: whatever a view shows
+beyond that row (a count, related rows) the view reads afterwards through a
+selector.
 """
 
 from __future__ import annotations
@@ -26,7 +31,6 @@ from rooms.payloads import (
     report_resolved_data,
     room_updated_data,
 )
-from rooms.selectors import report_list
 from rooms.validation import (
     RoomChanges,
     clean_client_id,
@@ -417,21 +421,22 @@ def report_create(*, room: Room, reporter: Participant, message: Message, reason
     return report, True
 
 
-def report_resolve(*, room: Room, report: Report, action: object, resolved_by: Teacher) -> Report:
-    """Delete the reported message or dismiss the report. Resolving twice changes nothing."""
+def report_resolve(*, room: Room, report: Report, action: object, resolved_by: Teacher) -> bool:
+    """Delete the reported message or dismiss the report; returns False if it was already resolved."""
     if action not in REPORT_ACTIONS:
         raise Invalid("The action is “delete” or “dismiss”.", field="action")
     with transaction.atomic():
         locked_room = _lock_room(room)
         locked = Report.objects.select_for_update().get(pk=report.pk)
-        if locked.is_open:
-            if action == "delete":
-                # Resolves this report and every other open one on the message.
-                if not _message_delete_locked(locked_room, locked.message, resolved_by):
-                    _report_resolve_locked(locked_room, locked, Report.Resolution.DELETED, resolved_by, clock.now())
-            else:
-                _report_resolve_locked(locked_room, locked, Report.Resolution.DISMISSED, resolved_by, clock.now())
-    return report_list(room=room, only_open=False).get(pk=report.pk)
+        if not locked.is_open:
+            return False
+        if action == "delete":
+            # Resolves this report and every other open one on the message.
+            if not _message_delete_locked(locked_room, locked.message, resolved_by):
+                _report_resolve_locked(locked_room, locked, Report.Resolution.DELETED, resolved_by, clock.now())
+        else:
+            _report_resolve_locked(locked_room, locked, Report.Resolution.DISMISSED, resolved_by, clock.now())
+    return True
 
 
 def _report_resolve_locked(
