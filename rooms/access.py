@@ -138,6 +138,7 @@ def room_access_by_name(*, name: str, actor: Actor) -> RoomAccess:
 
 
 def room_is_readable_by(*, actor: Actor, room: Room) -> bool:
+    """For a socket's start, which holds the room already and needs only this one answer."""
     return RoomAccess(room=room, actor=actor).readable
 
 
