@@ -1,13 +1,16 @@
 """Who may do what: one function per object and role.
 
 Each function fetches the object *for an actor* and raises the error the
-client should see, so no view re-implements a permission check.
+client should see, so no view re-implements a permission check. A room's
+checks all read one `RoomAccess`, so a request asks the database who its
+actor is in the room once, however many checks it makes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import SimpleNamespace
 from typing import Any
 
@@ -49,13 +52,6 @@ class Actor:
             return None
         return Participant.objects.filter(pk=participant_id, room=room).first()
 
-    def participant_in(self, room: Room) -> Participant | None:
-        """This actor's participant in `room`, if it still holds since the last password change."""
-        participant = self.remembered_participant_in(room)
-        if participant is None or participant.password_version != room.password_version:
-            return None
-        return participant
-
 
 ANONYMOUS = Actor()
 
@@ -92,6 +88,42 @@ def room_role(*, actor: Actor, room: Room) -> Role | None:
     return None
 
 
+@dataclass(frozen=True)
+class RoomAccess:
+    """Who `actor` is in `room`: their role, their participant, and whether they may read it.
+
+    Each is read from the database at most once, and only when first asked
+    for: a public room's reader costs no query at all.
+    """
+
+    room: Room
+    actor: Actor
+
+    @cached_property
+    def role(self) -> Role | None:
+        """Role.OWNER or Role.MODERATOR for the room's teachers, else None."""
+        return room_role(actor=self.actor, room=self.room)
+
+    @cached_property
+    def remembered_participant(self) -> Participant | None:
+        """The actor's participant here, even one a password change has retired."""
+        return self.actor.remembered_participant_in(self.room)
+
+    @property
+    def participant(self) -> Participant | None:
+        """The actor's participant here, if it still holds since the last password change."""
+        remembered = self.remembered_participant
+        if remembered is None or remembered.password_version != self.room.password_version:
+            return None
+        return remembered
+
+    @property
+    def readable(self) -> bool:
+        """Anyone reads a public room; a private one, its participants and teachers."""
+        # Participant first: a token's participant is known without a query.
+        return not self.room.is_private or self.participant is not None or self.role is not None
+
+
 def room_by_name(*, name: str) -> Room:
     """The room called `name`, whoever asks; private rooms included."""
     room = rooms_named(name).select_related("owner").first()
@@ -100,22 +132,50 @@ def room_by_name(*, name: str) -> Room:
     return room
 
 
+def room_access_by_name(*, name: str, actor: Actor) -> RoomAccess:
+    """The room called `name` (404 if none), and who `actor` is in it; nothing is refused yet."""
+    return RoomAccess(room=room_by_name(name=name), actor=actor)
+
+
 def room_is_readable_by(*, actor: Actor, room: Room) -> bool:
-    if not room.is_private:
-        return True
-    return actor.participant_in(room) is not None or room_role(actor=actor, room=room) is not None
+    """For a socket's start, which holds the room already and needs only this one answer."""
+    return RoomAccess(room=room, actor=actor).readable
 
 
-def room_for_reader(*, name: str, actor: Actor = ANONYMOUS) -> Room:
-    """The room, if `actor` may read it: anyone for a public room; its people for a private one."""
-    room = room_by_name(name=name)
-    if not room_is_readable_by(actor=actor, room=room):
+def _readable_required(access: RoomAccess) -> None:
+    if not access.readable:
         raise Forbidden(
             "This room is private. Join it with its password.",
             code="password_required",
-            room={"name": room.name, "is_private": True},
+            room={"name": access.room.name, "is_private": True},
         )
-    return room
+
+
+def room_for_reader(*, name: str, actor: Actor = ANONYMOUS) -> RoomAccess:
+    """The room, if `actor` may read it: anyone for a public room; its people for a private one."""
+    access = room_access_by_name(name=name, actor=actor)
+    _readable_required(access)
+    return access
+
+
+def room_for_moderator(*, name: str, actor: Actor) -> RoomAccess:
+    """The room, if `actor` is its owner or one of its moderators."""
+    access = room_access_by_name(name=name, actor=actor)
+    _moderator_required(access)
+    return access
+
+
+def room_for_owner(*, name: str, actor: Actor) -> RoomAccess:
+    access = room_access_by_name(name=name, actor=actor)
+    _owner_required(access)
+    return access
+
+
+def room_for_history(*, name: str, actor: Actor, include_deleted: bool) -> RoomAccess:
+    """The room whose messages `actor` lists: deleted ones are evidence, for its teachers only."""
+    if include_deleted:
+        return room_for_moderator(name=name, actor=actor)
+    return room_for_reader(name=name, actor=actor)
 
 
 def teacher_required(actor: Actor) -> Teacher:
@@ -132,69 +192,68 @@ def _must_join(actor: Actor, room: Room) -> bool:
     return actor.is_anonymous or (actor.teacher is None and room.pk in actor.session_participant_ids)
 
 
-def room_author(*, actor: Actor, room: Room) -> Participant | Teacher:
-    """The identity that posts in `room` on behalf of `actor`."""
-    if room_role(actor=actor, room=room) is not None:
-        return actor.teacher
-    participant = actor.participant_in(room)
-    if participant is not None:
-        return participant
-    if _must_join(actor, room):
+def room_author(access: RoomAccess) -> Participant | Teacher:
+    """The identity that posts in the room on behalf of the actor: a teacher before a participant."""
+    if access.role is not None:
+        return access.actor.teacher
+    if access.participant is not None:
+        return access.participant
+    if _must_join(access.actor, access.room):
         raise Unauthenticated("Join the room before posting.")
     raise Forbidden("Only this room's participants and teachers can post here.", code="not_participant")
 
 
-def room_moderator(*, actor: Actor, room: Room) -> Teacher:
-    """The teacher, if `actor` is the room's owner or one of its moderators."""
-    if room_role(actor=actor, room=room) is not None:
-        return actor.teacher
-    if actor.is_anonymous:
+def _moderator_required(access: RoomAccess) -> None:
+    if access.role is not None:
+        return
+    if access.actor.is_anonymous:
         raise Unauthenticated("Sign in as one of the room's teachers to do that.")
     raise Forbidden("Only the room's owner and moderators can do that.", code="not_moderator")
 
 
-def room_owner(*, actor: Actor, room: Room) -> Teacher:
-    if actor.teacher is not None and actor.teacher.pk == room.owner_id:
-        return actor.teacher
-    if actor.is_anonymous:
+def _owner_required(access: RoomAccess) -> None:
+    teacher = access.actor.teacher
+    if teacher is not None and teacher.pk == access.room.owner_id:
+        return
+    if access.actor.is_anonymous:
         raise Unauthenticated("Sign in as the room's owner to do that.")
     raise Forbidden("Only the room's owner can do that.", code="not_owner")
 
 
-def message_for_moderator(*, actor: Actor, room: Room, message_id: int) -> Message:
-    room_moderator(actor=actor, room=room)
-    message = Message.objects.filter(pk=message_id, room=room).first()
+def message_for_moderator(*, access: RoomAccess, message_id: int) -> Message:
+    _moderator_required(access)
+    message = Message.objects.filter(pk=message_id, room=access.room).first()
     if message is None:
         # The same answer for a missing id and one from another room.
         raise NotFound("There is no such message in this room.", code="message_not_found")
     return message
 
 
-def message_for_reporter(*, actor: Actor, room: Room, message_id: int) -> tuple[Participant, Message]:
+def message_for_reporter(*, access: RoomAccess, message_id: int) -> tuple[Participant, Message]:
     """The participant reporting, and the visible message they report."""
-    reporter = actor.participant_in(room)
+    reporter = access.participant
     if reporter is None:
-        if _must_join(actor, room):
+        if _must_join(access.actor, access.room):
             raise Unauthenticated("Join the room to report a message.")
         raise Forbidden("Only the room's participants can report messages.", code="not_participant")
     # A deleted message is already dealt with, and reporting must not reveal it exists.
-    message = Message.objects.filter(pk=message_id, room=room, deleted_at__isnull=True).first()
+    message = Message.objects.filter(pk=message_id, room=access.room, deleted_at__isnull=True).first()
     if message is None:
         raise NotFound("There is no such message in this room.", code="message_not_found")
     return reporter, message
 
 
-def participant_for_moderator(*, actor: Actor, room: Room, participant_id: int) -> Participant:
-    room_moderator(actor=actor, room=room)
-    participant = Participant.objects.filter(pk=participant_id, room=room).first()
+def participant_for_moderator(*, access: RoomAccess, participant_id: int) -> Participant:
+    _moderator_required(access)
+    participant = Participant.objects.filter(pk=participant_id, room=access.room).first()
     if participant is None:
         raise NotFound("There is no such participant in this room.", code="participant_not_found")
     return participant
 
 
-def report_for_moderator(*, actor: Actor, room: Room, report_id: int) -> Report:
-    room_moderator(actor=actor, room=room)
-    report = Report.objects.filter(pk=report_id, room=room).first()
+def report_for_moderator(*, access: RoomAccess, report_id: int) -> Report:
+    _moderator_required(access)
+    report = Report.objects.filter(pk=report_id, room=access.room).first()
     if report is None:
         raise NotFound("There is no such report in this room.", code="report_not_found")
     return report

@@ -171,8 +171,8 @@ class RoomEvent(models.Model):
     seq = models.BigIntegerField()
     type = models.CharField(max_length=32, choices=Type.choices)
     # Messages are hard-deleted only with their room, after its events
-    # (rooms.services.rooms_delete); DO_NOTHING keeps that one DELETE statement
-    # instead of Django loading every message to cascade by hand.
+    # (rooms.services.room_delete and rooms_purge); DO_NOTHING keeps that one
+    # DELETE statement instead of Django loading every message to cascade by hand.
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+")
     # For events not about a message: the payload as it was when it happened,
     # so a replay shows what live listeners saw.

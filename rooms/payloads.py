@@ -15,10 +15,9 @@ from rooms.models import Message, Participant, Report, Room, RoomEvent
 RoleName = Literal["participant", "owner", "moderator"]
 
 
-class RoomPayload(TypedDict):
+class RoomStatePayload(TypedDict):
     name: str
     topic: str
-    url: str
     created_at: str
     closes_at: str
     is_open: bool
@@ -27,6 +26,10 @@ class RoomPayload(TypedDict):
     paused: bool
     slow_mode_seconds: int
     is_private: bool
+
+
+class RoomPayload(RoomStatePayload):
+    url: str
 
 
 class RoomModeratorPayload(RoomPayload):
@@ -106,7 +109,7 @@ class MessageDeletedEvent(TypedDict):
 class RoomUpdatedEvent(TypedDict):
     type: Literal["room.updated"]
     seq: int
-    room: RoomPayload
+    room: RoomStatePayload
 
 
 class ParticipantUpdatedEvent(TypedDict):
@@ -165,12 +168,15 @@ def room_url(room: Room, *, base_url: str) -> str:
     return public_base_url(base_url) + room.get_absolute_url()
 
 
-def room_payload(room: Room, *, base_url: str) -> RoomPayload:
-    """What anyone who may read the room sees of it."""
+def room_state_payload(room: Room) -> RoomStatePayload:
+    """What anyone who may read the room sees of it, but its URL: what a room.updated event stores.
+
+    A URL depends on the Host a request came by, so it is added at the edge
+    (room_payload); a stored event would repeat one teacher's Host forever.
+    """
     return {
         "name": room.name,
         "topic": room.topic,
-        "url": room_url(room, base_url=base_url),
         "created_at": timestamp(room.created_at),
         "closes_at": timestamp(room.closes_at),
         "is_open": room.is_open,
@@ -180,6 +186,11 @@ def room_payload(room: Room, *, base_url: str) -> RoomPayload:
         "slow_mode_seconds": room.slow_mode_seconds,
         "is_private": room.is_private,
     }
+
+
+def room_payload(room: Room, *, base_url: str) -> RoomPayload:
+    """What anyone who may read the room sees of it, with the URL of its page."""
+    return {**room_state_payload(room), "url": room_url(room, base_url=base_url)}
 
 
 class LockedRoomPayload(TypedDict):
@@ -291,9 +302,9 @@ def event_payload(event: RoomEvent) -> EventPayload:
     raise ValueError(f"unknown event type {event.type!r}")
 
 
-def room_updated_data(room: Room, *, base_url: str) -> dict:
+def room_updated_data(room: Room) -> dict:
     """What a room.updated event carries besides its type and seq."""
-    return {"room": room_payload(room, base_url=base_url)}
+    return {"room": room_state_payload(room)}
 
 
 def participant_updated_data(participant: Participant) -> dict:

@@ -16,7 +16,9 @@ from todaysmeet import clock
 HISTORY_LIMIT_DEFAULT = 50
 EVENTS_LIMIT_DEFAULT = 100
 PAGE_LIMIT_MAX = 100
-# Rows fetched per round trip when exporting a transcript; bounds its memory.
+# Transcript rows read per round trip, and rendered per piece of the transcript
+# page: big enough to keep the overhead small, small enough that memory stays
+# flat for a room of any size.
 TRANSCRIPT_CHUNK_SIZE = 500
 
 
@@ -98,7 +100,7 @@ def room_list_for_teacher(
     moderated = RoomModerator.objects.filter(teacher=teacher).values("room_id")
     rooms = Room.objects.filter(Q(owner=teacher) | Q(pk__in=moderated))
     if query:
-        rooms = rooms.filter(name__contains=query.lower())
+        rooms = rooms.filter(name__contains=room_name_key(query))
     if state == "open":
         rooms = rooms.filter(closes_at__gt=clock.now())
     elif state == "closed":
@@ -126,11 +128,21 @@ def participant_list(*, room: Room) -> QuerySet[Participant]:
     return Participant.objects.filter(room=room).annotate(post_count=Count("message")).order_by("joined_at", "pk")
 
 
+def participant_get(*, room: Room, participant_id: int) -> Participant:
+    """One participant of the room, with `post_count` as participant_list has it."""
+    return participant_list(room=room).get(pk=participant_id)
+
+
 def report_list(*, room: Room, only_open: bool = True) -> QuerySet[Report]:
     reports = Report.objects.filter(room=room).select_related("message__deleted_by", "reporter", "resolved_by")
     if only_open:
         reports = reports.filter(resolved_at__isnull=True)
     return reports.order_by("created_at", "pk")
+
+
+def report_get(*, room: Room, report_id: int) -> Report:
+    """One report of the room, open or resolved, with the rows report_payload shows."""
+    return report_list(room=room, only_open=False).get(pk=report_id)
 
 
 def transcript_messages(*, room: Room, include_deleted: bool = False) -> Iterator[Message]:

@@ -2,6 +2,11 @@
 
 Each service validates, writes inside one transaction, and hands its events to
 the stream on commit, so a rolled-back write is never broadcast.
+
+A service returns what it wrote: the row as stored, or whether anything
+changed. It never shapes its answer for display: whatever a view shows
+beyond that row (a count, related rows) the view reads afterwards through a
+selector.
 """
 
 from __future__ import annotations
@@ -26,17 +31,15 @@ from rooms.payloads import (
     report_resolved_data,
     room_updated_data,
 )
-from rooms.selectors import report_list
 from rooms.validation import (
+    RoomChanges,
     clean_client_id,
-    clean_flag,
     clean_lifetime,
     clean_message_text,
     clean_nickname,
     clean_report_reason,
+    clean_room_changes,
     clean_room_name,
-    clean_room_password,
-    clean_slow_mode_seconds,
     clean_topic,
 )
 from streaming.publish import (
@@ -49,8 +52,6 @@ from todaysmeet import clock
 from todaysmeet.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
 from todaysmeet.tokens import token_generate, token_hash
 
-# What PATCH /api/rooms/<name> may change.
-ROOM_SETTINGS = ("topic", "paused", "closed", "slow_mode_seconds", "password")
 REPORT_ACTIONS = ("delete", "dismiss")
 # Rooms deleted per transaction by the purge: each batch holds its locks briefly.
 PURGE_BATCH_SIZE = 50
@@ -77,77 +78,74 @@ def room_create(*, owner: Teacher, name: object, topic: object = None, lifetime:
         raise Conflict("That room name is taken.", code="name_taken", field="name") from None
 
 
-def room_update(*, room: Room, changes: Mapping[str, object], base_url: str) -> Room:
+def room_update(*, room: Room, changes: Mapping[str, object]) -> Room:
     """Apply a teacher's changes to the room's settings; returns the room as stored.
 
     Nothing effective to change means no event. A new password retires every
     participant and closes every socket but the teachers'; removing the
     password leaves everyone in.
     """
-    for key in changes:
-        if key not in ROOM_SETTINGS:
-            raise Invalid(f"“{key}” is not a room setting that can be changed.", field=key)
-    cleaned: dict[str, object] = {}
-    if "topic" in changes:
-        cleaned["topic"] = clean_topic(changes["topic"])
-    for flag in ("paused", "closed"):
-        if flag in changes:
-            cleaned[flag] = clean_flag(changes[flag], field=flag)
-    if "slow_mode_seconds" in changes:
-        cleaned["slow_mode_seconds"] = clean_slow_mode_seconds(changes["slow_mode_seconds"])
-    if "password" in changes:
-        cleaned["password"] = clean_room_password(changes["password"])
-    # Password hashing is slow on purpose, so it happens before the room is
-    # locked: every post in the room waits for that lock.
-    password_hash_kept, password_hash_new = "", ""
-    if cleaned.get("password"):
-        current = Room.objects.filter(pk=room.pk).values_list("password_hash", flat=True).first() or ""
-        if current and check_password(cleaned["password"], current):
-            password_hash_kept = current
-        else:
-            password_hash_new = make_password(cleaned["password"])
-
+    cleaned = clean_room_changes(changes)
+    password_hash = _password_hash_before_lock(room, cleaned.password)
     with transaction.atomic():
         locked_room = _lock_room(room)
-        changed: list[str] = []
-        for field in ("topic", "paused", "slow_mode_seconds"):
-            if field in cleaned and getattr(locked_room, field) != cleaned[field]:
-                setattr(locked_room, field, cleaned[field])
-                changed.append(field)
-        if "closed" in cleaned:
-            now = clock.now()
-            if cleaned["closed"] and locked_room.is_open:
-                locked_room.closes_at = now
-                changed.append("closes_at")
-            elif not cleaned["closed"] and not locked_room.is_open:
-                # Reopening gives the room a whole new lifetime from now.
-                locked_room.closes_at = now + locked_room.lifetime_span
-                changed.append("closes_at")
-        retires_participants = False
-        if "password" in cleaned:
-            password = cleaned["password"]
-            if not password:
-                if locked_room.password_hash:
-                    locked_room.password_hash = ""
-                    changed.append("password_hash")
-            elif not password_hash_kept or locked_room.password_hash != password_hash_kept:
-                # Hashed under the lock only if another teacher changed the password meanwhile.
-                locked_room.password_hash = password_hash_new or make_password(password)
-                locked_room.password_version += 1
-                changed += ["password_hash", "password_version"]
-                retires_participants = True
+        changed = _room_settings_set(locked_room, cleaned) + _room_password_set(locked_room, password_hash)
         if not changed:
             return locked_room
         locked_room.save(update_fields=changed)
         # Numbered before the payload is built: the room in it carries this event's seq.
         seq = _next_seq(locked_room)
-        _store_event(
-            locked_room, seq, RoomEvent.Type.ROOM_UPDATED, data=room_updated_data(locked_room, base_url=base_url)
-        )
-        if retires_participants:
+        _store_event(locked_room, seq, RoomEvent.Type.ROOM_UPDATED, data=room_updated_data(locked_room))
+        if "password_version" in changed:
             # After the event, so a teacher's socket sees the change before anyone leaves.
             room_sockets_close_on_commit(locked_room.pk, CLOSE_UNAUTHORIZED, keep_moderators=True)
     return locked_room
+
+
+def _password_hash_before_lock(room: Room, password: str | None) -> str | None:
+    """The hash to store for `password` ("" to remove it; None when it is not being changed).
+
+    Hashing is slow on purpose, so it happens before the room is locked: every
+    post in the room waits for that lock. The password already set keeps its
+    hash, so setting it again is no change.
+    """
+    if not password:
+        return password
+    current = Room.objects.filter(pk=room.pk).values_list("password_hash", flat=True).first() or ""
+    if current and check_password(password, current):
+        return current
+    return make_password(password)
+
+
+def _room_settings_set(locked_room: Room, changes: RoomChanges) -> list[str]:
+    """Set on the locked room what `changes` alters; returns the fields changed."""
+    changed: list[str] = []
+    for field in ("topic", "paused", "slow_mode_seconds"):
+        value = getattr(changes, field)
+        if value is not None and getattr(locked_room, field) != value:
+            setattr(locked_room, field, value)
+            changed.append(field)
+    if changes.closed is not None and changes.closed == locked_room.is_open:
+        now = clock.now()
+        # Reopening gives the room a whole new lifetime from now.
+        locked_room.closes_at = now if changes.closed else now + locked_room.lifetime_span
+        changed.append("closes_at")
+    return changed
+
+
+def _room_password_set(locked_room: Room, password_hash: str | None) -> list[str]:
+    """Store the new password's hash; returns the fields changed.
+
+    A new password moves the version on, which retires everyone who joined
+    with the old one; removing the password leaves them in.
+    """
+    if password_hash is None or locked_room.password_hash == password_hash:
+        return []
+    locked_room.password_hash = password_hash
+    if not password_hash:
+        return ["password_hash"]
+    locked_room.password_version += 1
+    return ["password_hash", "password_version"]
 
 
 def room_delete(*, room: Room) -> None:
@@ -262,7 +260,6 @@ def participant_mute(*, room: Room, participant: Participant, muted: bool) -> tu
         locked.muted = muted
         locked.save(update_fields=["muted"])
         _record_event(locked_room, RoomEvent.Type.PARTICIPANT_UPDATED, data=participant_updated_data(locked))
-    room.seq = locked_room.seq
     return locked, True
 
 
@@ -378,7 +375,6 @@ def message_post(
             client_id=cleaned_client_id,
         )
         _store_event(locked_room, seq, RoomEvent.Type.MESSAGE_CREATED, message=message)
-    room.seq = locked_room.seq
     return message, True
 
 
@@ -389,10 +385,7 @@ def message_delete(*, room: Room, message: Message, deleted_by: Teacher) -> bool
     open reports on it are resolved as "deleted".
     """
     with transaction.atomic():
-        locked_room = _lock_room(room)
-        deleted = _message_delete_locked(locked_room, message, deleted_by)
-    room.seq = locked_room.seq
-    return deleted
+        return _message_delete_locked(_lock_room(room), message, deleted_by)
 
 
 def _message_delete_locked(locked_room: Room, message: Message, deleted_by: Teacher) -> bool:
@@ -425,26 +418,25 @@ def report_create(*, room: Room, reporter: Participant, message: Message, reason
             raise NotFound("There is no such message in this room.", code="message_not_found")
         report = Report.objects.create(room=locked_room, message=message, reporter=reporter, reason=cleaned_reason)
         _record_event(locked_room, RoomEvent.Type.REPORT_CREATED, data=report_created_data(report))
-    room.seq = locked_room.seq
     return report, True
 
 
-def report_resolve(*, room: Room, report: Report, action: object, resolved_by: Teacher) -> Report:
-    """Delete the reported message or dismiss the report. Resolving twice changes nothing."""
+def report_resolve(*, room: Room, report: Report, action: object, resolved_by: Teacher) -> bool:
+    """Delete the reported message or dismiss the report; returns False if it was already resolved."""
     if action not in REPORT_ACTIONS:
         raise Invalid("The action is “delete” or “dismiss”.", field="action")
     with transaction.atomic():
         locked_room = _lock_room(room)
         locked = Report.objects.select_for_update().get(pk=report.pk)
-        if locked.is_open:
-            if action == "delete":
-                # Resolves this report and every other open one on the message.
-                if not _message_delete_locked(locked_room, locked.message, resolved_by):
-                    _report_resolve_locked(locked_room, locked, Report.Resolution.DELETED, resolved_by, clock.now())
-            else:
-                _report_resolve_locked(locked_room, locked, Report.Resolution.DISMISSED, resolved_by, clock.now())
-    room.seq = locked_room.seq
-    return report_list(room=room, only_open=False).get(pk=report.pk)
+        if not locked.is_open:
+            return False
+        if action == "delete":
+            # Resolves this report and every other open one on the message.
+            if not _message_delete_locked(locked_room, locked.message, resolved_by):
+                _report_resolve_locked(locked_room, locked, Report.Resolution.DELETED, resolved_by, clock.now())
+        else:
+            _report_resolve_locked(locked_room, locked, Report.Resolution.DISMISSED, resolved_by, clock.now())
+    return True
 
 
 def _report_resolve_locked(

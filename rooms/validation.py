@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from rooms.models import Room
 from todaysmeet.errors import Invalid
@@ -22,6 +24,8 @@ MESSAGE_MAX = 280
 REPORT_REASON_MAX = 200
 SLOW_MODE_MAX_SECONDS = 300
 ROOM_PASSWORD_MIN, ROOM_PASSWORD_MAX = 4, 128
+# What a teacher may change about a room (PATCH /api/rooms/<name>).
+ROOM_SETTINGS = ("topic", "paused", "closed", "slow_mode_seconds", "password")
 DEFAULT_LIFETIME = Room.Lifetime.ONE_WEEK
 # Bidi overrides and isolates let one message reorder the text around it.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -52,7 +56,7 @@ def could_be_in_room_name(text: str) -> bool:
 def clean_room_name(value: object) -> str:
     if not isinstance(value, str):
         raise Invalid("A room name is required.", field="name")
-    name = value.strip().lower()
+    name = room_name_key(value.strip())
     # Reserved first, so a short one such as "ws" is told why it can't be had.
     if name in RESERVED_ROOM_NAMES:
         raise Invalid(f"“{name}” is reserved; pick another name.", code="name_reserved", field="name")
@@ -162,3 +166,30 @@ def clean_report_reason(value: object) -> str:
     if _has_forbidden_characters(reason, allowed="\n"):
         raise Invalid("The reason contains characters that are not allowed.", field="reason")
     return reason
+
+
+@dataclass(frozen=True)
+class RoomChanges:
+    """A teacher's changes to a room, each one valid; None leaves that setting as it is."""
+
+    topic: str | None = None
+    paused: bool | None = None
+    closed: bool | None = None
+    slow_mode_seconds: int | None = None
+    # "" makes the room public again.
+    password: str | None = None
+
+
+def clean_room_changes(changes: Mapping[str, object]) -> RoomChanges:
+    for key in changes:
+        if key not in ROOM_SETTINGS:
+            raise Invalid(f"“{key}” is not a room setting that can be changed.", field=key)
+    return RoomChanges(
+        topic=clean_topic(changes["topic"]) if "topic" in changes else None,
+        paused=clean_flag(changes["paused"], field="paused") if "paused" in changes else None,
+        closed=clean_flag(changes["closed"], field="closed") if "closed" in changes else None,
+        slow_mode_seconds=(
+            clean_slow_mode_seconds(changes["slow_mode_seconds"]) if "slow_mode_seconds" in changes else None
+        ),
+        password=clean_room_password(changes["password"]) if "password" in changes else None,
+    )

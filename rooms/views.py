@@ -15,11 +15,11 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 
 from rooms import selectors, services
-from rooms.access import Actor, actor_for_session, room_by_name, room_is_readable_by, room_role
+from rooms.access import RoomAccess, actor_for_session, room_by_name
 from rooms.exports import streamed
 from rooms.models import Room
 from rooms.payloads import participant_payload, room_locked_payload, room_moderator_payload, room_payload, room_url
-from rooms.validation import DEFAULT_LIFETIME, MESSAGE_MAX, ROOM_NAME_MAX
+from rooms.validation import DEFAULT_LIFETIME, MESSAGE_MAX, ROOM_NAME_MAX, room_name_key
 from todaysmeet import clock
 from todaysmeet.errors import NotFound, ServiceError
 
@@ -31,13 +31,10 @@ LIFETIME_LABELS = {
     Room.Lifetime.ONE_MONTH: "1 month",
     Room.Lifetime.ONE_YEAR: "1 year",
 }
-# Rows rendered per chunk of a streamed transcript: big enough to keep the
-# template overhead small, small enough that memory stays flat for any room.
-TRANSCRIPT_CHUNK_ROWS = 500
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return actor_for_session(user=request.user, session=request.session)
+def _room_access(request: HttpRequest, room: Room) -> RoomAccess:
+    return RoomAccess(room=room, actor=actor_for_session(user=request.user, session=request.session))
 
 
 def _room_or_404(name: str) -> Room:
@@ -53,7 +50,7 @@ def _base_url(request: HttpRequest) -> str:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    wanted = request.GET.get("room", "").strip().lower()
+    wanted = room_name_key(request.GET.get("room", "").strip())
     error = None
     if wanted:
         try:
@@ -121,16 +118,15 @@ def room_page(request: HttpRequest, name: str) -> HttpResponse:
     room = _room_or_404(name)
     if room.name != name:
         return redirect(room)
-    actor = _actor(request)
-    role = room_role(actor=actor, room=room)
-    participant = None if role else actor.participant_in(room)
+    access = _room_access(request, room)
+    role = access.role
     if role is not None:
-        me = {"nickname": actor.teacher.name_in_rooms, "role": str(role)}
+        me = {"nickname": access.actor.teacher.name_in_rooms, "role": str(role)}
     else:
-        me = participant_payload(participant) if participant else None
-    locked = not room_is_readable_by(actor=actor, room=room)
+        me = participant_payload(access.participant) if access.participant else None
+    locked = not access.readable
     # Someone whose password went stale is asked for the new one under the name they had.
-    remembered = actor.remembered_participant_in(room) if locked else None
+    remembered = access.remembered_participant if locked else None
     config = {
         "room": _page_room(request, room, readable=not locked, role=role),
         "role": str(role) if role else None,
@@ -154,7 +150,7 @@ def projector(request: HttpRequest, name: str) -> HttpResponse:
     room = _room_or_404(name)
     if room.name != name:
         return redirect("rooms:projector", name=room.name)
-    locked = not room_is_readable_by(actor=_actor(request), room=room)
+    locked = not _room_access(request, room).readable
     # Never the moderator view: the projector's screen is seen by the whole class.
     config = {"room": _page_room(request, room, readable=not locked), "locked": locked}
     return render(request, "rooms/projector.html", {"room": room, "config": config, "locked": locked})
@@ -165,7 +161,7 @@ def transcript(request: HttpRequest, name: str) -> HttpResponse:
     room = _room_or_404(name)
     if room.name != name:
         return redirect("rooms:transcript", name=room.name)
-    if not room_is_readable_by(actor=_actor(request), room=room):
+    if not _room_access(request, room).readable:
         return render(request, "rooms/transcript/private.html", {"room": room}, status=403)
     header = {
         "room": room,
@@ -189,7 +185,7 @@ def _transcript_chunks(room: Room, header: dict[str, Any]) -> Generator[str, Non
         batch.append({"message": message, "day": day if day != last_day else None})
         last_day = day
         count += 1
-        if len(batch) >= TRANSCRIPT_CHUNK_ROWS:
+        if len(batch) >= selectors.TRANSCRIPT_CHUNK_SIZE:
             yield render_to_string("rooms/transcript/messages.html", {"rows": batch})
             batch = []
     if batch:

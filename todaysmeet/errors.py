@@ -1,12 +1,23 @@
 """Errors that services raise and every edge (API, pages, sockets) renders.
 
 Each carries the HTTP status and the stable machine-readable `code` that
-clients switch on; the message is for humans.
+clients switch on; the message is for humans. `error_response` is the one
+JSON rendering of an error, for the API's views and the middleware alike.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from django.http import JsonResponse
+
+
+def error_response(code: str, message: str, status: int, **extra: Any) -> JsonResponse:
+    """{"error": {"code", "message", ...extra}}, with Retry-After when `extra` says how long to wait."""
+    response = JsonResponse({"error": {"code": code, "message": message, **extra}}, status=status)
+    if "retry_after" in extra:
+        response["Retry-After"] = str(extra["retry_after"])
+    return response
 
 
 class ServiceError(Exception):
@@ -60,3 +71,7 @@ class RateLimited(ServiceError):
         seconds = max(1, int(-(-retry_after // 1)))
         super().__init__(message, code=code, retry_after=seconds)
         self.retry_after = seconds
+
+
+def error_response_from(exception: ServiceError) -> JsonResponse:
+    return error_response(exception.code, exception.message, exception.status, **exception.extra)

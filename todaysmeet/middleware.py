@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
+
+from todaysmeet.errors import error_response
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +24,8 @@ _STATUS_CODES = {
 }
 
 
-def _api_error(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"code": _STATUS_CODES.get(status, "error"), "message": message}}, status=status)
+def _api_error(status: int, message: str) -> HttpResponse:
+    return error_response(_STATUS_CODES.get(status, "error"), message, status)
 
 
 class ApiErrorMiddleware:

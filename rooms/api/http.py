@@ -1,39 +1,39 @@
-"""The JSON edge: parse a request, resolve who sent it, render one error shape."""
+"""The JSON edge: parse a request, resolve who sent it, render errors as JSON."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
+from typing import Any, TypeAlias
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from rooms.access import SESSION_PARTICIPANTS_KEY, Actor, actor_for_session, actor_for_token
 from rooms.models import Participant
-from todaysmeet.errors import Forbidden, Invalid, ServiceError, TooLarge, Unauthenticated
+from todaysmeet.errors import (
+    Forbidden,
+    Invalid,
+    ServiceError,
+    TooLarge,
+    Unauthenticated,
+    error_response,
+    error_response_from,
+)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+HTTP_METHODS = SAFE_METHODS | {"POST", "PUT", "PATCH", "DELETE"}
 FLAG_VALUES = {"1": True, "true": True, "0": False, "false": False}
 # Plain ASCII decimal: int() alone would also take " 7", "1_000" and "٣", and
 # raise ValueError on thousands of digits.
 INTEGER_PATTERN = re.compile(r"-?[0-9]{1,30}")
 
-
-def error(code: str, message: str, status: int, **extra: Any) -> JsonResponse:
-    response = JsonResponse({"error": {"code": code, "message": message, **extra}}, status=status)
-    if "retry_after" in extra:
-        response["Retry-After"] = str(extra["retry_after"])
-    return response
-
-
-def error_from(exception: ServiceError) -> JsonResponse:
-    return error(exception.code, exception.message, exception.status, **exception.extra)
+# A view of one action: the request, who sent it, and the URL's arguments.
+ApiView: TypeAlias = Callable[..., HttpResponse]
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:
@@ -122,34 +122,35 @@ def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
     return CsrfViewMiddleware(lambda _: HttpResponse()).process_view(request, None, (), {})
 
 
-def api_endpoint(*methods: str) -> Callable:
-    """Route by method, authenticate, enforce CSRF for cookie writes, render errors as JSON.
+def api_endpoint(**views: ApiView) -> Callable[..., HttpResponse]:
+    """One URL's Django view: one view function per method, as in api_endpoint(GET=…, POST=…).
 
-    Bearer clients, and requests with no session cookie, carry no ambient
-    credentials, so there is nothing to forge; a browser's cookie-authenticated
-    write still has to pass the same check Django's middleware would make.
+    Answers 405 (with Allow) for any other method, then authenticates,
+    enforces CSRF for cookie writes, calls the method's view with the actor,
+    and renders every ServiceError as JSON. Bearer clients, and requests with
+    no session cookie, carry no ambient credentials, so there is nothing to
+    forge; a browser's cookie-authenticated write still has to pass the same
+    check Django's middleware would make.
     """
-    allowed = frozenset(methods)
+    unknown = set(views) - HTTP_METHODS
+    if unknown:
+        raise ValueError(f"not HTTP methods: {', '.join(sorted(unknown))}")
+    allow = ", ".join(sorted(views))
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @csrf_exempt
-        @wraps(view)
-        def endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.method not in allowed:
-                response = error("method_not_allowed", f"{request.method} is not allowed here.", 405)
-                response["Allow"] = ", ".join(sorted(allowed))
-                return response
-            try:
-                actor = request_actor(request)
-                uses_cookies = (
-                    "Authorization" not in request.headers and settings.SESSION_COOKIE_NAME in request.COOKIES
-                )
-                if request.method not in SAFE_METHODS and uses_cookies and _csrf_failure(request) is not None:
-                    raise Forbidden("CSRF check failed. Reload the page and try again.", code="csrf_failed")
-                return view(request, actor, *args, **kwargs)
-            except ServiceError as exception:
-                return error_from(exception)
+    @csrf_exempt
+    def endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        view = views.get(request.method)
+        if view is None:
+            response = error_response("method_not_allowed", f"{request.method} is not allowed here.", 405)
+            response["Allow"] = allow
+            return response
+        try:
+            actor = request_actor(request)
+            uses_cookies = "Authorization" not in request.headers and settings.SESSION_COOKIE_NAME in request.COOKIES
+            if request.method not in SAFE_METHODS and uses_cookies and _csrf_failure(request) is not None:
+                raise Forbidden("CSRF check failed. Reload the page and try again.", code="csrf_failed")
+            return view(request, actor, *args, **kwargs)
+        except ServiceError as exception:
+            return error_response_from(exception)
 
-        return endpoint
-
-    return decorator
+    return endpoint

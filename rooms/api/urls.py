@@ -1,32 +1,55 @@
+"""Each URL of the API, and the view for each of its methods."""
+
 from django.urls import path
 
 from rooms.api import views
+from rooms.api.http import api_endpoint
 
 app_name = "api"
 
 room = "rooms/<str:name>"
 
 urlpatterns = [
-    path("teachers", views.teachers, name="teachers"),
-    path("tokens", views.tokens, name="tokens"),
-    path("rooms", views.room_collection, name="rooms"),
-    path(room, views.room_detail, name="room"),
-    path(f"{room}/join", views.room_join, name="room-join"),
-    path(f"{room}/messages", views.room_messages, name="room-messages"),
-    path(f"{room}/messages/<int:message_id>", views.room_message_detail, name="room-message"),
-    path(f"{room}/messages/<int:message_id>/report", views.room_message_report, name="room-message-report"),
-    path(f"{room}/events", views.room_events, name="room-events"),
-    path(f"{room}/moderators", views.room_moderators, name="room-moderators"),
-    path(f"{room}/moderators/<str:email>", views.room_moderator_detail, name="room-moderator"),
-    path(f"{room}/participants", views.room_participants, name="room-participants"),
-    path(f"{room}/participants/<int:participant_id>/mute", views.room_participant_mute, name="room-participant-mute"),
+    path("teachers", api_endpoint(POST=views.create_teacher), name="teachers"),
+    path("tokens", api_endpoint(POST=views.create_token), name="tokens"),
+    path("rooms", api_endpoint(GET=views.list_rooms, POST=views.create_room), name="rooms"),
+    path(room, api_endpoint(GET=views.get_room, PATCH=views.update_room, DELETE=views.delete_room), name="room"),
+    path(f"{room}/join", api_endpoint(POST=views.join_room), name="room-join"),
+    path(
+        f"{room}/messages",
+        api_endpoint(GET=views.list_messages, POST=views.post_message),
+        name="room-messages",
+    ),
+    path(f"{room}/messages/<int:message_id>", api_endpoint(DELETE=views.delete_message), name="room-message"),
+    path(
+        f"{room}/messages/<int:message_id>/report",
+        api_endpoint(POST=views.report_message),
+        name="room-message-report",
+    ),
+    path(f"{room}/events", api_endpoint(GET=views.list_events), name="room-events"),
+    path(
+        f"{room}/moderators",
+        api_endpoint(GET=views.list_moderators, POST=views.add_moderator),
+        name="room-moderators",
+    ),
+    path(f"{room}/moderators/<str:email>", api_endpoint(DELETE=views.remove_moderator), name="room-moderator"),
+    path(f"{room}/participants", api_endpoint(GET=views.list_participants), name="room-participants"),
+    path(
+        f"{room}/participants/<int:participant_id>/mute",
+        api_endpoint(POST=views.mute_participant),
+        name="room-participant-mute",
+    ),
     path(
         f"{room}/participants/<int:participant_id>/unmute",
-        views.room_participant_unmute,
+        api_endpoint(POST=views.unmute_participant),
         name="room-participant-unmute",
     ),
-    path(f"{room}/reports", views.room_reports, name="room-reports"),
-    path(f"{room}/reports/<int:report_id>/resolve", views.room_report_resolve, name="room-report-resolve"),
-    path(f"{room}/transcript.csv", views.room_transcript_csv, name="room-transcript-csv"),
-    path(f"{room}/transcript.json", views.room_transcript_json, name="room-transcript-json"),
+    path(f"{room}/reports", api_endpoint(GET=views.list_reports), name="room-reports"),
+    path(
+        f"{room}/reports/<int:report_id>/resolve",
+        api_endpoint(POST=views.resolve_report),
+        name="room-report-resolve",
+    ),
+    path(f"{room}/transcript.csv", api_endpoint(GET=views.download_transcript_csv), name="room-transcript-csv"),
+    path(f"{room}/transcript.json", api_endpoint(GET=views.download_transcript_json), name="room-transcript-json"),
 ]

@@ -1,4 +1,10 @@
-"""JSON API views: parse, call one service or selector, render one shape."""
+"""JSON API views: one function per action, each deciding access first, then
+parsing, calling one service or selector, and rendering one shape.
+
+Named verb first (`update_room`), apart from the services they call
+(`room_update`). rooms/api/urls.py maps each URL's methods to them through
+`api_endpoint`, which authenticates, checks CSRF and renders errors.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +18,17 @@ from rooms.access import (
     message_for_reporter,
     participant_for_moderator,
     report_for_moderator,
+    room_access_by_name,
     room_author,
     room_by_name,
+    room_for_history,
+    room_for_moderator,
+    room_for_owner,
     room_for_reader,
-    room_moderator,
-    room_owner,
-    room_role,
     teacher_required,
 )
-from rooms.api.http import api_endpoint, json_body, query_choice, query_flag, query_int, remember_participant
-from rooms.models import Room
+from rooms.api.http import json_body, query_choice, query_flag, query_int, remember_participant
+from rooms.models import Role, Room
 from rooms.payloads import (
     event_payload,
     message_moderator_payload,
@@ -32,7 +39,7 @@ from rooms.payloads import (
     room_moderator_payload,
     room_payload,
 )
-from rooms.validation import could_be_in_room_name
+from rooms.validation import could_be_in_room_name, room_name_key
 from todaysmeet.errors import Conflict, Invalid, Unauthenticated
 
 
@@ -40,9 +47,8 @@ def _base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/")
 
 
-def _room_json(request: HttpRequest, actor: Actor, room: Room) -> dict:
+def _room_json(request: HttpRequest, room: Room, role: Role | None) -> dict:
     """The moderator view for the room's teachers, the public one for everyone else."""
-    role = room_role(actor=actor, room=room)
     if role is None:
         return room_payload(room, base_url=_base_url(request))
     return room_moderator_payload(
@@ -50,16 +56,17 @@ def _room_json(request: HttpRequest, actor: Actor, room: Room) -> dict:
     )
 
 
-@api_endpoint("POST")
-def teachers(request: HttpRequest, actor: Actor) -> HttpResponse:
+# --- Teachers ----------------------------------------------------------------
+
+
+def create_teacher(request: HttpRequest, actor: Actor) -> HttpResponse:
     body = json_body(request)
     teacher = account_services.teacher_create(email=body.get("email"), password=body.get("password"))
     token = account_services.teacher_token_issue(teacher=teacher)
     return JsonResponse({"token": token, "teacher": {"email": teacher.email}}, status=201)
 
 
-@api_endpoint("POST")
-def tokens(request: HttpRequest, actor: Actor) -> HttpResponse:
+def create_token(request: HttpRequest, actor: Actor) -> HttpResponse:
     body = json_body(request)
     teacher = account_services.teacher_authenticate(email=body.get("email"), password=body.get("password"))
     if teacher is None:
@@ -67,19 +74,12 @@ def tokens(request: HttpRequest, actor: Actor) -> HttpResponse:
     return JsonResponse({"token": account_services.teacher_token_issue(teacher=teacher)})
 
 
-@api_endpoint("GET", "POST")
-def room_collection(request: HttpRequest, actor: Actor) -> HttpResponse:
-    teacher = teacher_required(actor)
-    if request.method == "POST":
-        body = json_body(request)
-        room = services.room_create(
-            owner=teacher, name=body.get("name"), topic=body.get("topic"), lifetime=body.get("lifetime")
-        )
-        return JsonResponse(
-            room_moderator_payload(room, base_url=_base_url(request), role="owner", open_reports=0), status=201
-        )
+# --- Rooms -------------------------------------------------------------------
 
-    query = request.GET.get("q", "").strip().lower()
+
+def list_rooms(request: HttpRequest, actor: Actor) -> HttpResponse:
+    teacher = teacher_required(actor)
+    query = room_name_key(request.GET.get("q", "").strip())
     state = query_choice(request, "state", ("open", "closed"))
     if not could_be_in_room_name(query):
         return JsonResponse({"rooms": []})
@@ -95,23 +95,36 @@ def room_collection(request: HttpRequest, actor: Actor) -> HttpResponse:
     )
 
 
-@api_endpoint("GET", "PATCH", "DELETE")
-def room_detail(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    if request.method == "GET":
-        room = room_for_reader(name=name, actor=actor)
-        return JsonResponse(_room_json(request, actor, room))
-    room = room_by_name(name=name)
-    if request.method == "DELETE":
-        room_owner(actor=actor, room=room)
-        services.room_delete(room=room)
-        return HttpResponse(status=204)
-    room_moderator(actor=actor, room=room)
-    room = services.room_update(room=room, changes=json_body(request), base_url=_base_url(request))
-    return JsonResponse(_room_json(request, actor, room))
+def create_room(request: HttpRequest, actor: Actor) -> HttpResponse:
+    teacher = teacher_required(actor)
+    body = json_body(request)
+    room = services.room_create(
+        owner=teacher, name=body.get("name"), topic=body.get("topic"), lifetime=body.get("lifetime")
+    )
+    return JsonResponse(
+        room_moderator_payload(room, base_url=_base_url(request), role=Role.OWNER, open_reports=0), status=201
+    )
 
 
-@api_endpoint("POST")
-def room_join(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+def get_room(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    access = room_for_reader(name=name, actor=actor)
+    return JsonResponse(_room_json(request, access.room, access.role))
+
+
+def update_room(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    access = room_for_moderator(name=name, actor=actor)
+    room = services.room_update(room=access.room, changes=json_body(request))
+    return JsonResponse(_room_json(request, room, access.role))
+
+
+def delete_room(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    access = room_for_owner(name=name, actor=actor)
+    services.room_delete(room=access.room)
+    return HttpResponse(status=204)
+
+
+def join_room(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    # Anyone may try: the password, if the room has one, is the check.
     room = room_by_name(name=name)
     body = json_body(request)
     from_browser = actor.participant is None and "Authorization" not in request.headers
@@ -127,23 +140,12 @@ def room_join(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     )
 
 
-@api_endpoint("GET", "POST")
-def room_messages(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    if request.method == "POST":
-        room = room_for_reader(name=name, actor=actor)
-        author = room_author(actor=actor, room=room)
-        body = json_body(request)
-        message, created = services.message_post(
-            room=room, author=author, text=body.get("text"), client_id=body.get("client_id")
-        )
-        return JsonResponse({"message": message_payload(message)}, status=201 if created else 200)
+# --- Messages and events -----------------------------------------------------
 
+
+def list_messages(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     include_deleted = query_flag(request, "include_deleted")
-    if include_deleted:
-        room = room_by_name(name=name)
-        room_moderator(actor=actor, room=room)
-    else:
-        room = room_for_reader(name=name, actor=actor)
+    room = room_for_history(name=name, actor=actor, include_deleted=include_deleted).room
     before = query_int(request, "before", minimum=0)
     since = query_int(request, "since", minimum=0)
     if before is not None and since is not None:
@@ -160,27 +162,36 @@ def room_messages(request: HttpRequest, actor: Actor, name: str) -> HttpResponse
     return JsonResponse({"messages": [render(message) for message in messages], "has_more": has_more, "seq": room.seq})
 
 
-@api_endpoint("DELETE")
-def room_message_detail(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
-    room = room_by_name(name=name)
-    message = message_for_moderator(actor=actor, room=room, message_id=message_id)
-    services.message_delete(room=room, message=message, deleted_by=actor.teacher)
+def post_message(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    access = room_for_reader(name=name, actor=actor)
+    author = room_author(access)
+    body = json_body(request)
+    message, created = services.message_post(
+        room=access.room, author=author, text=body.get("text"), client_id=body.get("client_id")
+    )
+    return JsonResponse({"message": message_payload(message)}, status=201 if created else 200)
+
+
+def delete_message(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
+    access = room_access_by_name(name=name, actor=actor)
+    message = message_for_moderator(access=access, message_id=message_id)
+    services.message_delete(room=access.room, message=message, deleted_by=actor.teacher)
     return HttpResponse(status=204)
 
 
-@api_endpoint("POST")
-def room_message_report(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
-    room = room_by_name(name=name)
-    reporter, message = message_for_reporter(actor=actor, room=room, message_id=message_id)
+def report_message(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
+    access = room_access_by_name(name=name, actor=actor)
+    reporter, message = message_for_reporter(access=access, message_id=message_id)
     body = json_body(request)
-    report, created = services.report_create(room=room, reporter=reporter, message=message, reason=body.get("reason"))
-    report = selectors.report_list(room=room, only_open=False).get(pk=report.pk)
+    report, created = services.report_create(
+        room=access.room, reporter=reporter, message=message, reason=body.get("reason")
+    )
+    report = selectors.report_get(room=access.room, report_id=report.pk)
     return JsonResponse({"report": report_payload(report)}, status=201 if created else 200)
 
 
-@api_endpoint("GET")
-def room_events(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_for_reader(name=name, actor=actor)
+def list_events(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    room = room_for_reader(name=name, actor=actor).room
     since = query_int(request, "since", minimum=0)
     if since is None:
         raise Invalid("since is required.", field="since")
@@ -193,29 +204,28 @@ def room_events(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     return JsonResponse({"events": [event_payload(event) for event in events], "seq": room.seq, "has_more": has_more})
 
 
-@api_endpoint("GET", "POST")
-def room_moderators(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_by_name(name=name)
-    if request.method == "POST":
-        room_owner(actor=actor, room=room)
-        teacher, created = services.moderator_add(room=room, email=json_body(request).get("email"))
-        return JsonResponse({"moderator": {"email": teacher.email}}, status=201 if created else 200)
-    room_moderator(actor=actor, room=room)
+# --- Teacher tools -----------------------------------------------------------
+
+
+def list_moderators(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    room = room_for_moderator(name=name, actor=actor).room
     return JsonResponse({"moderators": [{"email": teacher.email} for teacher in selectors.moderator_list(room=room)]})
 
 
-@api_endpoint("DELETE")
-def room_moderator_detail(request: HttpRequest, actor: Actor, name: str, email: str) -> HttpResponse:
-    room = room_by_name(name=name)
-    room_owner(actor=actor, room=room)
+def add_moderator(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    room = room_for_owner(name=name, actor=actor).room
+    teacher, created = services.moderator_add(room=room, email=json_body(request).get("email"))
+    return JsonResponse({"moderator": {"email": teacher.email}}, status=201 if created else 200)
+
+
+def remove_moderator(request: HttpRequest, actor: Actor, name: str, email: str) -> HttpResponse:
+    room = room_for_owner(name=name, actor=actor).room
     services.moderator_remove(room=room, email=email)
     return HttpResponse(status=204)
 
 
-@api_endpoint("GET")
-def room_participants(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_by_name(name=name)
-    room_moderator(actor=actor, room=room)
+def list_participants(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    room = room_for_moderator(name=name, actor=actor).room
     participants = selectors.participant_list(room=room)
     return JsonResponse(
         {
@@ -227,47 +237,41 @@ def room_participants(request: HttpRequest, actor: Actor, name: str) -> HttpResp
     )
 
 
-def _participant_mute(request: HttpRequest, actor: Actor, name: str, participant_id: int, muted: bool) -> HttpResponse:
-    room = room_by_name(name=name)
-    participant = participant_for_moderator(actor=actor, room=room, participant_id=participant_id)
-    participant, _ = services.participant_mute(room=room, participant=participant, muted=muted)
-    post_count = selectors.participant_list(room=room).get(pk=participant.pk).post_count
-    return JsonResponse({"participant": participant_moderator_payload(participant, post_count=post_count)})
+def mute_participant(request: HttpRequest, actor: Actor, name: str, participant_id: int) -> HttpResponse:
+    return _participant_muted(actor, name, participant_id, muted=True)
 
 
-@api_endpoint("POST")
-def room_participant_mute(request: HttpRequest, actor: Actor, name: str, participant_id: int) -> HttpResponse:
-    return _participant_mute(request, actor, name, participant_id, muted=True)
+def unmute_participant(request: HttpRequest, actor: Actor, name: str, participant_id: int) -> HttpResponse:
+    return _participant_muted(actor, name, participant_id, muted=False)
 
 
-@api_endpoint("POST")
-def room_participant_unmute(request: HttpRequest, actor: Actor, name: str, participant_id: int) -> HttpResponse:
-    return _participant_mute(request, actor, name, participant_id, muted=False)
+def _participant_muted(actor: Actor, name: str, participant_id: int, *, muted: bool) -> HttpResponse:
+    access = room_access_by_name(name=name, actor=actor)
+    participant = participant_for_moderator(access=access, participant_id=participant_id)
+    services.participant_mute(room=access.room, participant=participant, muted=muted)
+    participant = selectors.participant_get(room=access.room, participant_id=participant.pk)
+    return JsonResponse({"participant": participant_moderator_payload(participant, post_count=participant.post_count)})
 
 
-@api_endpoint("GET")
-def room_reports(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_by_name(name=name)
-    room_moderator(actor=actor, room=room)
+def list_reports(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    room = room_for_moderator(name=name, actor=actor).room
     state = query_choice(request, "state", ("open", "all"), default="open")
     reports = selectors.report_list(room=room, only_open=state == "open")
     return JsonResponse({"reports": [report_payload(report) for report in reports]})
 
 
-@api_endpoint("POST")
-def room_report_resolve(request: HttpRequest, actor: Actor, name: str, report_id: int) -> HttpResponse:
-    room = room_by_name(name=name)
-    report = report_for_moderator(actor=actor, room=room, report_id=report_id)
-    report = services.report_resolve(
-        room=room, report=report, action=json_body(request).get("action"), resolved_by=actor.teacher
+def resolve_report(request: HttpRequest, actor: Actor, name: str, report_id: int) -> HttpResponse:
+    access = room_access_by_name(name=name, actor=actor)
+    report = report_for_moderator(access=access, report_id=report_id)
+    services.report_resolve(
+        room=access.room, report=report, action=json_body(request).get("action"), resolved_by=actor.teacher
     )
+    report = selectors.report_get(room=access.room, report_id=report.pk)
     return JsonResponse({"report": report_payload(report)})
 
 
-@api_endpoint("GET")
-def room_transcript_csv(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_by_name(name=name)
-    room_moderator(actor=actor, room=room)
+def download_transcript_csv(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    room = room_for_moderator(name=name, actor=actor).room
     messages = selectors.transcript_messages(room=room, include_deleted=query_flag(request, "include_deleted"))
     return exports.download(
         request,
@@ -277,10 +281,8 @@ def room_transcript_csv(request: HttpRequest, actor: Actor, name: str) -> HttpRe
     )
 
 
-@api_endpoint("GET")
-def room_transcript_json(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_by_name(name=name)
-    room_moderator(actor=actor, room=room)
+def download_transcript_json(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    room = room_for_moderator(name=name, actor=actor).room
     messages = selectors.transcript_messages(room=room, include_deleted=query_flag(request, "include_deleted"))
     return exports.download(
         request,

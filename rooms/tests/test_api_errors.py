@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from rooms.api import views
+from rooms.api.http import api_endpoint
 from rooms.models import Message
 from tests.assertions import error_of
 
@@ -127,6 +129,11 @@ def test_a_wrong_method_returns_json_405_with_allow(api, room, method, path, all
 
     assert error_of(response) == (405, "method_not_allowed")
     assert response.headers["Allow"] == allowed
+
+
+def test_a_misspelt_method_in_the_url_table_fails_at_start_not_as_a_silent_405():
+    with pytest.raises(ValueError, match="Get"):
+        api_endpoint(Get=views.get_room)
 
 
 def test_an_unknown_room_page_outside_the_api_is_not_turned_into_json(api, room):

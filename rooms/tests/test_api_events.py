@@ -176,7 +176,7 @@ class TestTeacherToolEvents:
     def tooled(self, room, owner, participant):
         """One event of every kind: post, room.updated, participant.updated, report.created/resolved, delete."""
         message = services.message_post(room=room, author=participant.obj, text="hey")[0]
-        services.room_update(room=room, changes={"topic": "Mitosis"}, base_url="http://testserver/")
+        services.room_update(room=room, changes={"topic": "Mitosis"})
         services.participant_mute(room=room, participant=participant.obj, muted=True)
         report = services.report_create(room=room, reporter=participant.obj, message=message)[0]
         services.report_resolve(room=room, report=report, action="delete", resolved_by=owner.obj)
@@ -228,7 +228,7 @@ class TestTeacherToolEvents:
             with django_capture_on_commit_callbacks(execute=True):
                 message = services.message_post(room=room, author=participant.obj, text="hey")[0]
             for step in (
-                lambda: services.room_update(room=room, changes={"paused": True}, base_url="http://testserver/"),
+                lambda: services.room_update(room=room, changes={"paused": True}),
                 lambda: services.participant_mute(room=room, participant=participant.obj, muted=True),
                 lambda: services.report_create(room=room, reporter=participant.obj, message=message),
             ):

@@ -151,7 +151,7 @@ class TestColors:
 class TestPrivateRoom:
     @pytest.fixture
     def private(self, room):
-        return services.room_update(room=room, changes={"password": "mitosis"}, base_url="http://testserver/")
+        return services.room_update(room=room, changes={"password": "mitosis"})
 
     def test_the_right_password_lets_someone_join_and_read(self, api, private):
         response = api.post("/api/rooms/biology/join", {"nickname": "Sam", "password": "mitosis"})
@@ -182,7 +182,7 @@ class TestPrivateRoom:
     def test_a_browser_retired_by_a_new_password_rejoins_as_the_same_participant(self, room, owner):
         browser = ApiClient(Client())
         joined = browser.post("/api/rooms/biology/join", {"nickname": "Sam"}).body["participant"]
-        services.room_update(room=room, changes={"password": "mitosis"}, base_url="http://testserver/")
+        services.room_update(room=room, changes={"password": "mitosis"})
         assert error_of(browser.get("/api/rooms/biology")) == (403, "password_required")
 
         again = browser.post("/api/rooms/biology/join", {"nickname": "Sam", "password": "mitosis"})

@@ -235,7 +235,7 @@ class TestIncludeDeleted:
 class TestPrivateRoom:
     @pytest.fixture(autouse=True)
     def private(self, history, room):
-        services.room_update(room=room, changes={"password": "mitosis"}, base_url="http://testserver/")
+        services.room_update(room=room, changes={"password": "mitosis"})
 
     def test_strangers_get_403_password_required(self, api):
         response = api.get(URL)

@@ -375,6 +375,37 @@ class TestAuthors:
         assert statuses == [201] * 10
 
 
+class TestQueries:
+    """A post asks who its author is once, then writes everything under the room lock."""
+
+    @pytest.fixture
+    def private(self, room):
+        return services.room_update(room=room, changes={"password": "mitosis"})
+
+    def test_a_participant_post_with_a_token_in_a_private_room(self, api, private, django_assert_num_queries):
+        _, token = services.participant_join(room=private, nickname="sam", password="mitosis")
+
+        # The token's participant (with its room) and the room by name; then, in a
+        # savepoint: lock the room, lock the participant, spend their allowance,
+        # take the seq, insert the message and its event.
+        with django_assert_num_queries(10):
+            response = api.post(URL, {"text": "hi"}, token=token)
+
+        assert response.status == 201
+
+    def test_a_participant_post_from_a_browser_in_a_private_room(self, client, private, django_assert_num_queries):
+        answer = client.post(
+            "/api/rooms/biology/join", {"nickname": "sam", "password": "mitosis"}, content_type="application/json"
+        )
+        assert answer.status_code == 201
+
+        # As with a token, but the session and then its participant in the room, once.
+        with django_assert_num_queries(11):
+            response = client.post(URL, {"text": "hi"}, content_type="application/json")
+
+        assert response.status_code == 201
+
+
 class TestClosedRoom:
     @pytest.fixture
     def quick(self, api, owner, participant):

@@ -100,7 +100,7 @@ class TestPrivateRoom:
     @pytest.fixture
     def private(self, room, participant, muted, moderator, owner):
         # Joined (participant, muted) before the password: they are retired by it.
-        services.room_update(room=room, changes={"password": "mitosis"}, base_url="http://testserver/")
+        services.room_update(room=room, changes={"password": "mitosis"})
         return room
 
     def test_strangers_get_403_password_required_with_just_enough_to_ask_for_it(self, api, private):

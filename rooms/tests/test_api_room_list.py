@@ -68,7 +68,7 @@ def test_a_q_no_room_name_could_hold_finds_nothing(api, rooms, owner, query):
 
 
 def test_state_splits_open_and_closed_rooms(api, rooms, owner, clock):
-    services.room_update(room=rooms[0], changes={"closed": True}, base_url="http://testserver/")
+    services.room_update(room=rooms[0], changes={"closed": True})
 
     assert names(api.get(URL + "?state=closed", token=owner.token)) == ["algebra"]
     assert names(api.get(URL + "?state=open", token=owner.token)) == ["drama", "chemistry", "biology"]

@@ -38,7 +38,7 @@ def join(client: Client, nickname: str, **extra) -> dict:
 
 
 def make_private(room, password: str = ROOM_PASSWORD) -> None:
-    services.room_update(room=room, changes={"password": password}, base_url="http://testserver/")
+    services.room_update(room=room, changes={"password": password})
 
 
 def room_config(response) -> dict:
@@ -292,7 +292,7 @@ def test_people_who_do_not_run_the_room_get_no_tools_and_no_moderator_fields(who
 
 
 def test_the_page_config_carries_the_rooms_state(owner_client, room):
-    services.room_update(room=room, changes={"paused": True, "slow_mode_seconds": 30}, base_url="http://testserver/")
+    services.room_update(room=room, changes={"paused": True, "slow_mode_seconds": 30})
 
     config = room_config(owner_client.get("/biology/"))
 
@@ -363,6 +363,28 @@ def test_a_moderator_reads_a_private_room_without_the_password(moderator, room):
 
     assert config["locked"] is False
     assert config["room"]["topic"] == "Cells"
+
+
+def test_a_private_room_page_asks_who_a_participant_is_once(client, room, django_assert_num_queries):
+    make_private(room)
+    join(client, "sam", password=ROOM_PASSWORD)
+
+    # The room, the session, and the session's participant in the room.
+    with django_assert_num_queries(3):
+        response = client.get("/biology/")
+
+    assert room_config(response)["me"]["nickname"] == "sam"
+
+
+def test_a_private_room_page_asks_who_a_moderator_is_once(moderator, room, django_assert_num_queries):
+    make_private(room)
+    client = logged_in(moderator)
+
+    # The room, the session, the teacher, their moderator link, and the open reports they are shown.
+    with django_assert_num_queries(5):
+        response = client.get("/biology/")
+
+    assert room_config(response)["role"] == "moderator"
 
 
 def test_user_text_in_the_room_page_is_escaped(client, owner):

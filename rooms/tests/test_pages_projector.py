@@ -56,7 +56,7 @@ def test_the_owners_projector_shows_only_what_the_class_may_see(owner, room):
 
 
 def test_a_private_rooms_projector_shows_nothing_to_a_stranger(client, room):
-    services.room_update(room=room, changes={"password": "open sesame"}, base_url="http://testserver/")
+    services.room_update(room=room, changes={"password": "open sesame"})
 
     response = client.get("/biology/projector/")
 
@@ -69,7 +69,7 @@ def test_a_private_rooms_projector_shows_nothing_to_a_stranger(client, room):
 
 
 def test_a_participant_who_knows_the_password_can_project_a_private_room(client, room):
-    services.room_update(room=room, changes={"password": "open sesame"}, base_url="http://testserver/")
+    services.room_update(room=room, changes={"password": "open sesame"})
     answer = client.post(
         "/api/rooms/biology/join", {"nickname": "sam", "password": "open sesame"}, content_type="application/json"
     )

@@ -10,7 +10,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import AsyncClient, Client
 
-from rooms import services, views
+from rooms import selectors, services
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +81,7 @@ def test_user_text_is_escaped(client, room, make_participant):
 
 
 def test_a_big_room_is_rendered_in_bounded_chunks(client, room, participant, monkeypatch):
-    monkeypatch.setattr(views, "TRANSCRIPT_CHUNK_ROWS", 2)
+    monkeypatch.setattr(selectors, "TRANSCRIPT_CHUNK_SIZE", 2)
     for number in range(5):
         services.message_post(room=room, author=room.owner, text=f"message {number}")
 
@@ -96,7 +96,7 @@ def test_a_big_room_is_rendered_in_bounded_chunks(client, room, participant, mon
 
 @pytest.mark.django_db(transaction=True)
 async def test_over_asgi_the_transcript_is_streamed_not_read_whole_first(owner, monkeypatch):
-    monkeypatch.setattr(views, "TRANSCRIPT_CHUNK_ROWS", 2)
+    monkeypatch.setattr(selectors, "TRANSCRIPT_CHUNK_SIZE", 2)
     room = await sync_to_async(services.room_create)(owner=owner.obj, name="biology")
     for number in range(5):
         await sync_to_async(services.message_post)(room=room, author=owner.obj, text=f"message {number}")
@@ -123,7 +123,7 @@ def test_a_new_day_starts_with_its_date(client, room, clock):
 
 
 def test_a_private_rooms_transcript_is_refused_to_a_stranger(client, conversation):
-    services.room_update(room=conversation, changes={"password": "open sesame"}, base_url="http://testserver/")
+    services.room_update(room=conversation, changes={"password": "open sesame"})
 
     response = client.get("/biology/transcript/")
 
@@ -134,7 +134,7 @@ def test_a_private_rooms_transcript_is_refused_to_a_stranger(client, conversatio
 
 
 def test_a_private_rooms_transcript_is_readable_by_its_participants_and_teachers(conversation, owner):
-    services.room_update(room=conversation, changes={"password": "open sesame"}, base_url="http://testserver/")
+    services.room_update(room=conversation, changes={"password": "open sesame"})
     student = Client()
     answer = student.post(
         "/api/rooms/biology/join", {"nickname": "kim", "password": "open sesame"}, content_type="application/json"

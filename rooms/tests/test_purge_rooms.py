@@ -100,7 +100,7 @@ def test_a_room_is_kept_until_thirty_whole_days_have_passed_since_it_closed(owne
 
 
 def test_a_room_reopened_by_its_teacher_is_kept(rooms):
-    services.room_update(room=rooms["ancient"], changes={"closed": False}, base_url="http://testserver/")
+    services.room_update(room=rooms["ancient"], changes={"closed": False})
 
     purge()
 

@@ -7,14 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from rooms import services
 from rooms.models import Room, RoomEvent
 from tests.room_listener import RoomListener
 from todaysmeet.errors import NotFound
-
-BASE_URL = "http://testserver/"
 
 
 @pytest.fixture
@@ -34,7 +33,7 @@ def test_a_new_password_publishes_the_change_then_closes_non_teacher_sockets(
     room, group, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.room_update(room=room, changes={"password": "mitosis"}, base_url=BASE_URL)
+        services.room_update(room=room, changes={"password": "mitosis"})
 
     assert [summary(message) for message in group.received(2)] == [
         ("event", "room.updated"),
@@ -43,10 +42,10 @@ def test_a_new_password_publishes_the_change_then_closes_non_teacher_sockets(
 
 
 def test_clearing_the_password_publishes_the_change_and_closes_nobody(room, group, django_capture_on_commit_callbacks):
-    services.room_update(room=room, changes={"password": "mitosis"}, base_url=BASE_URL)
+    services.room_update(room=room, changes={"password": "mitosis"})
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.room_update(room=room, changes={"password": None}, base_url=BASE_URL)
+        services.room_update(room=room, changes={"password": None})
 
     assert len(callbacks) == 1
     assert [summary(message) for message in group.received(1)] == [("event", "room.updated")]
@@ -81,7 +80,7 @@ def test_a_rolled_back_change_publishes_nothing_and_closes_nothing(room, django_
         pytest.raises(Abandon),
         transaction.atomic(),
     ):
-        services.room_update(room=room, changes={"password": "mitosis", "topic": "Secret"}, base_url=BASE_URL)
+        services.room_update(room=room, changes={"password": "mitosis", "topic": "Secret"})
         raise Abandon
 
     assert callbacks == []
@@ -114,3 +113,22 @@ def test_the_first_participants_of_a_room_all_get_different_colors(room):
     colors = [services.participant_join(room=room, nickname=f"s{index}")[0].color for index in range(12)]
 
     assert len(set(colors)) == 12
+
+
+def test_setting_the_password_back_while_another_teacher_changes_it_leaves_the_one_set_last(room, monkeypatch):
+    services.room_update(room=room, changes={"password": "mitosis"})
+    check_password = services.check_password
+
+    def checked_while_another_teacher_changes_it(password: str, encoded: str) -> bool:
+        # The room is not locked yet while the password is hashed.
+        answer = check_password(password, encoded)
+        Room.objects.filter(pk=room.pk).update(password_hash=make_password("meiosis"), password_version=2)
+        return answer
+
+    monkeypatch.setattr(services, "check_password", checked_while_another_teacher_changes_it)
+
+    services.room_update(room=room, changes={"password": "mitosis"})
+
+    stored = Room.objects.get(pk=room.pk)
+    assert check_password("mitosis", stored.password_hash)
+    assert stored.password_version == 3
