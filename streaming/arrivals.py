@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
 
+from rooms.validation import room_name_key
 from streaming.snapshot import StartRequest, StreamStart, room_id_for_name, stream_starts
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def _arrivals() -> _Arrivals:
 
 async def room_id_for(name: str) -> tuple[int | None, bool]:
     """(room id or None, whether it came from the cache)."""
-    key = name.lower()
+    key = room_name_key(name)
     room_id = _room_ids.get(key)
     if room_id is not None:
         return room_id, True
@@ -87,7 +88,7 @@ async def room_id_for(name: str) -> tuple[int | None, bool]:
 
 
 def forget_room_id(name: str) -> None:
-    _room_ids.pop(name.lower(), None)
+    _room_ids.pop(room_name_key(name), None)
 
 
 async def start_together(*, room_id: int, name: str, request: StartRequest) -> StreamStart | None:
@@ -96,7 +97,7 @@ async def start_together(*, room_id: int, name: str, request: StartRequest) -> S
     None if room `name` no longer has that id.
     """
     arrivals = _arrivals()
-    key = (room_id, name.lower())
+    key = (room_id, room_name_key(name))
     answer = asyncio.get_running_loop().create_future()
     arrivals.waiting.setdefault(key, []).append((request, answer))
     if key not in arrivals.reading:

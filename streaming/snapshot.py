@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from rooms.access import ANONYMOUS, Actor, room_is_readable_by
-from rooms.models import Room
 from rooms.payloads import event_payload, room_payload
-from rooms.selectors import events_since
+from rooms.selectors import events_since, rooms_named
 from streaming.publish import event_text
 
 
@@ -23,7 +22,7 @@ class StreamStart:
 
 
 def room_id_for_name(name: str) -> int | None:
-    return Room.objects.filter(name=name.lower()).values_list("pk", flat=True).first()
+    return rooms_named(name).values_list("pk", flat=True).first()
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ def stream_starts(*, room_id: int, name: str, requests: list[StartRequest]) -> l
     only for a private room, so public ones stay cheap.
     """
     # Matched on both: SQLite may give a deleted room's id to a new room.
-    room = Room.objects.filter(pk=room_id, name=name.lower()).first()
+    room = rooms_named(name).filter(pk=room_id).first()
     if room is None:
         return None
     head = room.seq
