@@ -12,16 +12,19 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from rooms.access import Actor, room_id_moderated_by, socket_actor
 from streaming.arrivals import forget_room_id, room_id_for, start_together
+from streaming.close_codes import (
+    CLOSE_INVALID_SINCE,
+    CLOSE_ROOM_NOT_FOUND,
+    CLOSE_SERVICE_RESTART,
+    CLOSE_TOO_SLOW,
+    CLOSE_UNAUTHORIZED,
+)
 from streaming.hub import room_hub
-from streaming.lifecycle import CLOSE_SERVICE_RESTART, is_draining, socket_closed, socket_opened
-from streaming.publish import CLOSE_UNAUTHORIZED
+from streaming.lifecycle import is_draining, socket_closed, socket_opened
 from streaming.snapshot import StartRequest, StreamStart
 
 logger = logging.getLogger(__name__)
 
-CLOSE_INVALID_SINCE = 4400
-CLOSE_ROOM_NOT_FOUND = 4404
-CLOSE_TOO_SLOW = 1013
 # Live frames held for one socket while it replays history; a socket that
 # falls this far behind is closed and resumes later with `since`.
 SOCKET_BACKLOG_LIMIT = 2000

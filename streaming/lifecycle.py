@@ -13,9 +13,9 @@ import logging
 import weakref
 from typing import Protocol
 
-logger = logging.getLogger(__name__)
+from streaming.close_codes import CLOSE_SERVICE_RESTART
 
-CLOSE_SERVICE_RESTART = 1012
+logger = logging.getLogger(__name__)
 
 
 class ClosableSocket(Protocol):

@@ -51,11 +51,6 @@ def room_event_send(room_id: int, seq: int, text: str) -> None:
         logger.warning("could not publish event %s of room %s", seq, room_id, exc_info=True)
 
 
-# Close codes for sockets a room no longer wants; not events, so no seq.
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_ROOM_DELETED = 4410
-
-
 def room_sockets_close_on_commit(room_id: int, code: int, *, keep_moderators: bool = False) -> None:
     transaction.on_commit(lambda: room_sockets_close(room_id, code, keep_moderators=keep_moderators))
 

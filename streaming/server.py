@@ -22,13 +22,13 @@ from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import reactor
 
+from streaming.close_codes import CLOSE_SERVICE_RESTART, CLOSE_TOO_SLOW
 from streaming.hub import room_hub_close
-from streaming.lifecycle import CLOSE_SERVICE_RESTART, drain_sockets
+from streaming.lifecycle import drain_sockets
 from streaming.signals import call_on_signals
 
 logger = logging.getLogger(__name__)
 
-CLOSE_TOO_SLOW = 1013
 # The kernel's own send buffer for a websocket (Linux doubles what is asked).
 # Left to autotuning it grows to tcp_wmem's maximum, 4 MiB, for a client that
 # stopped reading: kernel memory per stuck socket that no limit here would

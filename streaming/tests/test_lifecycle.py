@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from streaming import lifecycle
+from streaming.close_codes import CLOSE_SERVICE_RESTART
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -25,5 +26,5 @@ async def test_a_socket_opened_while_draining_is_closed_at_once_with_1012(room, 
     # Accepted first, so the client learns why and goes to another process.
     listener = await listen(f"/ws/rooms/{room.name}/")
 
-    assert await listener.close_code() == lifecycle.CLOSE_SERVICE_RESTART
+    assert await listener.close_code() == CLOSE_SERVICE_RESTART
     assert lifecycle.open_socket_count() == 0
