@@ -16,7 +16,6 @@ for the same few database threads, and most ask the same questions. So:
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import weakref
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from channels.db import database_sync_to_async
 
 from rooms.validation import room_name_key
 from streaming.snapshot import StartRequest, StreamStart, room_id_for_name, stream_starts
+from todaysmeet.sync_threads import spawn_detached
 
 logger = logging.getLogger(__name__)
 
@@ -102,10 +102,7 @@ async def start_together(*, room_id: int, name: str, request: StartRequest) -> S
     arrivals.waiting.setdefault(key, []).append((request, answer))
     if key not in arrivals.reading:
         arrivals.reading.add(key)
-        # A context of its own: the reads outlive the socket that started
-        # them, whose context pins sync calls to a thread only while it is
-        # open (todaysmeet/sync_threads.py).
-        asyncio.get_running_loop().create_task(_read_while_waiting(arrivals, key), context=contextvars.Context())
+        spawn_detached(_read_while_waiting(arrivals, key))
     return await answer
 
 
