@@ -43,7 +43,7 @@ class Subscriber(Protocol):
 
     async def reset(self, head: int) -> None: ...
 
-    async def close_for_room(self, code: int, keep_moderators: bool) -> None: ...
+    async def close_for_room(self, room_id: int, code: int, keep_moderators: bool) -> None: ...
 
 
 @dataclass
@@ -195,7 +195,7 @@ class RoomHub:
         # after a password change reaches a socket that should have gone.
         outcomes = await asyncio.gather(
             *(
-                subscriber.close_for_room(message["code"], message["keep_moderators"])
+                subscriber.close_for_room(message["room"], message["code"], message["keep_moderators"])
                 for subscriber in list(feed.subscribers)
             ),
             return_exceptions=True,

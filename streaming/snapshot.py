@@ -15,6 +15,7 @@ from streaming.publish import event_text
 
 @dataclass(frozen=True)
 class StreamStart:
+    room_id: int
     head: int
     frames: list[str]
     # False for a private room the reader may not read: send nothing, close.
@@ -58,7 +59,7 @@ def stream_starts(*, room_id: int, name: str, requests: list[StartRequest]) -> l
         # Checked after the socket subscribed: a password set before this read is
         # seen here, and one set after it closes the socket when its close arrives.
         if room.is_private and not room_is_readable_by(actor=request.reader(), room=room):
-            starts.append(StreamStart(head=head, frames=[], allowed=False))
+            starts.append(StreamStart(room_id=room_id, head=head, frames=[], allowed=False))
             continue
         if request.base_url not in hellos:
             hellos[request.base_url] = event_text(
@@ -71,5 +72,5 @@ def stream_starts(*, room_id: int, name: str, requests: list[StartRequest]) -> l
                 frames.append(event_text({"type": "reset", "seq": head}))
             else:
                 frames.extend(text for seq, text in replay if seq > since)
-        starts.append(StreamStart(head=head, frames=frames))
+        starts.append(StreamStart(room_id=room_id, head=head, frames=frames))
     return starts
