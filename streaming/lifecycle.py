@@ -38,10 +38,6 @@ def is_draining() -> bool:
     return _draining
 
 
-def open_socket_count() -> int:
-    return len(_open_sockets)
-
-
 async def drain_sockets(*, spread_seconds: float) -> int:
     """Close every open socket with 1012, evenly spaced over `spread_seconds`."""
     global _draining

@@ -45,9 +45,9 @@ def pending_output_bytes(transport) -> int:
     FileDescriptor keeps that buffer in `dataBuffer` (sent up to `offset`)
     plus `_tempDataBuffer`, whose size it tracks in `_tempDataLen`. A TLS
     transport wraps the TCP one and passes its output straight down, so the
-    buffer is looked for one level below too. Twisted is pinned in
-    requirements.txt; tests/integration/test_slow_client.py fails if these
-    attributes move.
+    buffer is looked for one level below too. These are Twisted's internals
+    (see requirements.txt); tests/integration/test_slow_client.py fails if
+    they move.
     """
     for candidate in (transport, getattr(transport, "transport", None)):
         if candidate is not None and hasattr(candidate, "dataBuffer") and hasattr(candidate, "_tempDataLen"):

@@ -6,7 +6,9 @@ persistent connections (CONN_MAX_AGE) each request therefore opened a new
 PostgreSQL connection that outlived it: under load a process piled up idle
 connections until PostgreSQL refused new clients, and every request paid for
 a fresh connection. Django's answer is to turn persistence off, which still
-pays a connection per request.
+pays a connection per request. Django has had a connection pool since 5.1
+(`OPTIONS["pool"]`), but only for the psycopg 3 backend: we use psycopg2,
+for which Django has none.
 
 Instead every connection (an HTTP request or a websocket) is pinned, for its
 whole life, to one of `DATABASE_THREADS` single-thread executors. Its sync
