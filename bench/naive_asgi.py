@@ -28,6 +28,7 @@ from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from rooms.models import Room  # noqa: E402
+from streaming.close_codes import CLOSE_ROOM_NOT_FOUND  # noqa: E402
 from streaming.publish import room_group  # noqa: E402
 from todaysmeet.sync_threads import PinnedSyncThreads  # noqa: E402
 
@@ -40,7 +41,7 @@ class NaiveRoomConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         found = await database_sync_to_async(_room_and_head)(self.scope["url_route"]["kwargs"]["name"])
         if found is None:
-            await self.close(code=4404)
+            await self.close(code=CLOSE_ROOM_NOT_FOUND)
             return
         room_id, head = found
         self.group = room_group(room_id)

@@ -42,12 +42,8 @@ from rooms.validation import (
     clean_room_name,
     clean_topic,
 )
-from streaming.publish import (
-    CLOSE_ROOM_DELETED,
-    CLOSE_UNAUTHORIZED,
-    room_event_publish_on_commit,
-    room_sockets_close_on_commit,
-)
+from streaming.close_codes import CLOSE_ROOM_DELETED, CLOSE_UNAUTHORIZED
+from streaming.publish import room_event_publish_on_commit, room_sockets_close_on_commit
 from todaysmeet import clock
 from todaysmeet.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
 from todaysmeet.tokens import token_generate, token_hash

@@ -1,35 +1,42 @@
-"""Sockets arrive in storms: a school at 9 a.m., everyone at once after a restart.
+"""A socket's start: subscribe it to its room's live events, then read what it is sent first.
 
-A socket needs two database reads to start: its room's id (by name), then
-the room's state (streaming/snapshot.py). In a storm, hundreds of them queue
-for the same few database threads, and most ask the same questions. So:
+Subscribed first and read second, so whatever commits in between arrives
+live and is de-duplicated by seq: the seam between the replay and the live
+stream has no gap.
+
+Sockets arrive in storms: a school at 9 a.m., everyone at once after a
+restart. A socket needs two database reads to start: its room's id (by
+name), then the room's state (streaming/snapshot.py). In a storm, hundreds
+of them queue for the same few database threads, and most ask the same
+questions. So:
 
 - room ids are remembered per process, and a lookup in progress is shared by
   every socket of that room that asks meanwhile;
 - the sockets of one room that subscribed while its state was being read
-  share the next read (`start_together`), as a database's group commit does.
-  A read is only ever shared by sockets that subscribed before it began, so
-  each still reads state after subscribing, which is what keeps the seam
-  between the replay and the live stream free of gaps.
+  share the next read (`_start_together`), as a database's group commit
+  does. A read is only ever shared by sockets that subscribed before it
+  began, so each still reads state after subscribing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import weakref
 from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
 
+from rooms.validation import room_name_key
+from streaming.hub import Subscriber, room_hub
 from streaming.snapshot import StartRequest, StreamStart, room_id_for_name, stream_starts
+from todaysmeet.sync_threads import spawn_detached
 
 logger = logging.getLogger(__name__)
 
 # name → id of rooms this process has streamed. A room keeps its id; a name
 # can be taken again only after its room is deleted, which stream_starts
-# notices (it matches id and name) and the caller then forgets.
+# notices (it matches id and name), and socket_start then forgets it.
 ROOM_ID_CACHE_LIMIT = 10_000
 _room_ids: dict[str, int] = {}
 
@@ -54,9 +61,36 @@ def _arrivals() -> _Arrivals:
     return arrivals
 
 
-async def room_id_for(name: str) -> tuple[int | None, bool]:
+async def socket_start(subscriber: Subscriber, *, name: str, request: StartRequest) -> StreamStart | None:
+    """Subscribe `subscriber` to room `name`'s live events, then read what it is sent first.
+
+    None, and not subscribed, if there is no such room.
+    """
+    hub = room_hub()
+    while True:
+        room_id, cached = await _room_id_for(name)
+        if room_id is None:
+            return None
+        await hub.subscribe(room_id, subscriber)
+        try:
+            start = await _start_together(room_id=room_id, name=name, request=request)
+        except Exception:
+            # A consumer whose connect raised never runs disconnect().
+            await hub.unsubscribe(room_id, subscriber)
+            raise
+        if start is not None:
+            return start
+        await hub.unsubscribe(room_id, subscriber)
+        _forget_room_id(name)
+        if not cached:
+            return None
+        # The cached id was of a deleted room whose name has been taken
+        # again; the lookup just forgotten goes to the database this time.
+
+
+async def _room_id_for(name: str) -> tuple[int | None, bool]:
     """(room id or None, whether it came from the cache)."""
-    key = name.lower()
+    key = room_name_key(name)
     room_id = _room_ids.get(key)
     if room_id is not None:
         return room_id, True
@@ -86,25 +120,22 @@ async def room_id_for(name: str) -> tuple[int | None, bool]:
     return room_id, False
 
 
-def forget_room_id(name: str) -> None:
-    _room_ids.pop(name.lower(), None)
+def _forget_room_id(name: str) -> None:
+    _room_ids.pop(room_name_key(name), None)
 
 
-async def start_together(*, room_id: int, name: str, request: StartRequest) -> StreamStart | None:
+async def _start_together(*, room_id: int, name: str, request: StartRequest) -> StreamStart | None:
     """This socket's first frames, read after it subscribed, with its room's other arrivals.
 
     None if room `name` no longer has that id.
     """
     arrivals = _arrivals()
-    key = (room_id, name.lower())
+    key = (room_id, room_name_key(name))
     answer = asyncio.get_running_loop().create_future()
     arrivals.waiting.setdefault(key, []).append((request, answer))
     if key not in arrivals.reading:
         arrivals.reading.add(key)
-        # A context of its own: the reads outlive the socket that started
-        # them, whose context pins sync calls to a thread only while it is
-        # open (todaysmeet/sync_threads.py).
-        asyncio.get_running_loop().create_task(_read_while_waiting(arrivals, key), context=contextvars.Context())
+        spawn_detached(_read_while_waiting(arrivals, key))
     return await answer
 
 

@@ -11,17 +11,20 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from rooms.access import Actor, room_id_moderated_by, socket_actor
-from streaming.arrivals import forget_room_id, room_id_for, start_together
+from streaming.arrivals import socket_start
+from streaming.close_codes import (
+    CLOSE_INVALID_SINCE,
+    CLOSE_ROOM_NOT_FOUND,
+    CLOSE_SERVICE_RESTART,
+    CLOSE_TOO_SLOW,
+    CLOSE_UNAUTHORIZED,
+)
 from streaming.hub import room_hub
-from streaming.lifecycle import CLOSE_SERVICE_RESTART, is_draining, socket_closed, socket_opened
-from streaming.publish import CLOSE_UNAUTHORIZED
-from streaming.snapshot import StartRequest, StreamStart
+from streaming.lifecycle import is_draining, socket_closed, socket_opened
+from streaming.snapshot import StartRequest
 
 logger = logging.getLogger(__name__)
 
-CLOSE_INVALID_SINCE = 4400
-CLOSE_ROOM_NOT_FOUND = 4404
-CLOSE_TOO_SLOW = 1013
 # Live frames held for one socket while it replays history; a socket that
 # falls this far behind is closed and resumes later with `since`.
 SOCKET_BACKLOG_LIMIT = 2000
@@ -84,10 +87,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if not valid:
             await self.close(code=CLOSE_INVALID_SINCE)
             return
-        start = await self._subscribe_then_read(self.scope["url_route"]["kwargs"]["name"], since)
+        start = await socket_start(
+            self,
+            name=self.scope["url_route"]["kwargs"]["name"],
+            request=StartRequest(since=since, base_url=_base_url(self.scope), reader=self._reader),
+        )
         if start is None:
             await self.close(code=CLOSE_ROOM_NOT_FOUND)
             return
+        self.room_id = start.room_id
         if not start.allowed:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
@@ -95,33 +103,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=frame)
         self.last_seq = start.head
         await self._drain_backlog()
-
-    async def _subscribe_then_read(self, name: str, since: int | None) -> StreamStart | None:
-        """Register for the room's live events first and read its state second.
-
-        Whatever commits in between arrives live and is de-duplicated by seq.
-        None if there is no such room.
-        """
-        while True:
-            room_id, cached = await room_id_for(name)
-            if room_id is None:
-                return None
-            self.room_id = room_id
-            await room_hub().subscribe(room_id, self)
-            start = await start_together(
-                room_id=room_id,
-                name=name,
-                request=StartRequest(since=since, base_url=_base_url(self.scope), reader=self._reader),
-            )
-            if start is not None:
-                return start
-            await room_hub().unsubscribe(room_id, self)
-            self.room_id = None
-            forget_room_id(name)
-            if not cached:
-                return None
-            # The cached id was of a deleted room whose name has been taken
-            # again; the lookup just forgotten goes to the database this time.
 
     async def _drain_backlog(self) -> None:
         while self.backlog:
@@ -152,8 +133,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # reset to a head the socket has already reached is dropped like a duplicate.
         await self.deliver(head, json.dumps({"type": "reset", "seq": head}))
 
-    async def close_for_room(self, code: int, keep_moderators: bool) -> None:
-        if keep_moderators and await database_sync_to_async(self._reader_moderates)():
+    async def close_for_room(self, room_id: int, code: int, keep_moderators: bool) -> None:
+        # The room comes from the hub: this socket may still be starting,
+        # subscribed but without its room id.
+        if keep_moderators and await database_sync_to_async(self._reader_moderates)(room_id):
             return
         await self.close(code=code)
 
@@ -162,8 +145,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         token = _token_from_query(self.scope.get("query_string", b""))
         return socket_actor(token=token, session=self.scope.get("session") or {})
 
-    def _reader_moderates(self) -> bool:
-        return self.room_id is not None and room_id_moderated_by(room_id=self.room_id, actor=self._reader())
+    def _reader_moderates(self, room_id: int) -> bool:
+        return room_id_moderated_by(room_id=room_id, actor=self._reader())
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         # The stream is receive-only; posting goes through the HTTP API.

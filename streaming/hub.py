@@ -1,4 +1,4 @@
-"""Per-process fan-out of room events to local sockets.
+"""Per-process fan-out of room events to local sockets, in order and without gaps.
 
 The process joins each room's channel-layer group once, however many sockets
 it holds for that room, and forwards each event's pre-serialised text to
@@ -6,19 +6,15 @@ them. It also keeps each room's stream contiguous: events from several
 publishing processes can reach Redis out of order, and the layer may drop
 one, so a jump in seq is filled from the database before anything is sent.
 
-It also notices when it has lost the layer, and repairs that on its own: see
-`_watch_layer` and `_recover`; and it fills a quiet room's last events when
-the layer dropped them and no later event showed the gap (`_repair_lost_tails`).
+Noticing that the hub has lost the layer, and bringing it back, is its
+LayerWatch's job (streaming/layer_watch.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import logging
-import random
-import uuid
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -28,8 +24,10 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from rooms.payloads import event_payload
-from rooms.selectors import events_since, room_head, room_heads
+from rooms.selectors import events_since, room_head
+from streaming.layer_watch import LayerWatch, cancel_until_done
 from streaming.publish import event_text, room_group
+from todaysmeet.sync_threads import spawn_detached
 
 logger = logging.getLogger(__name__)
 
@@ -38,27 +36,6 @@ logger = logging.getLogger(__name__)
 HUB_REPAIR_LIMIT = 500
 # Sockets written between two yields to the event loop (each write is ~0.1 ms).
 FAN_OUT_SLICE = 50
-READER_STOP_RETRY_SECONDS = 0.1
-# Every second the hub sends itself a heartbeat through a group of its own,
-# the same path events take. A Redis that restarts (or fails over) forgets
-# every group membership, and redis-py quietly reconnects, so nothing raises:
-# only a heartbeat that stops coming back shows the hub is no longer hearing
-# its rooms. A heartbeat is also dropped when the hub's channel is full,
-# which means events were dropped too.
-HUB_HEARTBEAT_SECONDS = 1.0
-HUB_HEARTBEAT_TIMEOUT_SECONDS = 3.0
-# channels_redis forgets a group member `group_expiry` after it joined (a day
-# by default); a process lives longer than that, so it renews its memberships.
-HUB_MEMBERSHIP_REFRESH_SECONDS = 3600.0
-# The layer can drop a single event with no error anywhere (a full channel,
-# a Redis blip). In a busy room the next event shows the gap; in a quiet one
-# nothing would, so this often the hub compares its rooms with the database.
-# An event already committed at the previous check and still missing now was
-# lost, not late, and is filled from the database.
-HUB_TAIL_CHECK_SECONDS = 5.0
-# Retrying an unreachable layer: quickly at first, then at most this often.
-HUB_RECOVERY_DELAY_FIRST = 0.1
-HUB_RECOVERY_DELAY_MAX = 5.0
 
 
 class Subscriber(Protocol):
@@ -66,7 +43,7 @@ class Subscriber(Protocol):
 
     async def reset(self, head: int) -> None: ...
 
-    async def close_for_room(self, code: int, keep_moderators: bool) -> None: ...
+    async def close_for_room(self, room_id: int, code: int, keep_moderators: bool) -> None: ...
 
 
 @dataclass
@@ -82,21 +59,20 @@ class RoomHub:
         self.layer = get_channel_layer()
         self.feeds: dict[int, RoomFeed] = {}
         self.channel_name: str | None = None
-        self.heartbeat_groups = _heartbeat_groups(self.layer)
-        # When the newest heartbeat that came back through each group was sent.
-        self._heartbeat_seen_at: dict[str, float] = {}
-        self._membership = asyncio.Lock()
+        # Lock order: a room's `_room_membership`, then `_membership`, then
+        # `_delivery`. A task holding one may take a later one, never an
+        # earlier one, so no two tasks can wait for each other.
+        #
         # Joining and leaving one room's group are serialised per room, so a
         # storm's first sockets of fifty rooms join them side by side.
         self._room_membership = KeyedLocks()
+        # Making the hub's layer channel, and (re)joining all its groups.
+        self._membership = asyncio.Lock()
         # Held while events go out, so a repair after losing the layer and
         # the live stream can't interleave and move a room's last_seq back.
         self._delivery = asyncio.Lock()
-        # Each room's head in the database at the last tail check.
-        self._heads_at_last_check: dict[int, int] = {}
+        self.watch = LayerWatch(self)
         self._reader: asyncio.Task | None = None
-        self._watcher: asyncio.Task | None = None
-        self._recovery: asyncio.Task | None = None
 
     async def subscribe(self, room_id: int, subscriber: Subscriber) -> None:
         """Start delivering `room_id`'s events to `subscriber`.
@@ -145,18 +121,30 @@ class RoomHub:
                 await self.layer.group_discard(room_group(room_id), self.channel_name)
 
     async def close(self) -> None:
-        """Stop reading the layer; the next subscribe starts again.
+        """Stop reading the layer and watching it; the next subscribe starts again."""
+        reader, self._reader = self._reader, None
+        await cancel_until_done(reader)
+        await self.watch.stop()
 
-        On Python 3.11 the Redis client can swallow a cancellation (its
-        asyncio.wait_for returns a send that finished as the cancel arrived)
-        and go on to block in the next read, so cancel until the reader ends.
+    def room_ids(self) -> list[int]:
+        return list(self.feeds)
+
+    async def join_groups(self) -> None:
+        """Join every room's group and the heartbeat groups again; adding twice is harmless."""
+        async with self._membership:
+            await self._join_groups()
+
+    async def catch_up(self, room_id: int, head: int) -> bool:
+        """Send the room's sockets what they lack up to `head`, from the database; whether they lacked any.
+
+        One room per call, so live events of the other rooms go out in between.
         """
-        tasks = (self._reader, self._watcher, self._recovery)
-        self._reader = self._watcher = self._recovery = None
-        for task in tasks:
-            while task is not None and not task.done():
-                task.cancel()
-                await asyncio.wait({task}, timeout=READER_STOP_RETRY_SECONDS)
+        async with self._delivery:
+            feed = self.feeds.get(room_id)
+            if feed is None or feed.last_seq is None or head <= feed.last_seq:
+                return False
+            await self._repair(room_id, feed, head)
+            return True
 
     def _reading(self) -> bool:
         return self._reader is not None and not self._reader.done()
@@ -165,35 +153,24 @@ class RoomHub:
         if self._reading():
             return
         self.channel_name = await self.layer.new_channel(prefix="hub")
-        await self._join_all()
-        # A context of its own: the tasks outlive the socket that started
-        # them, whose context pins sync calls to a thread only while it is
-        # open (todaysmeet/sync_threads.py).
-        loop = asyncio.get_running_loop()
-        self._reader = loop.create_task(self._read_forever(), context=contextvars.Context())
-        if self._watcher is None or self._watcher.done():
-            self._watcher = loop.create_task(self._watch_layer(), context=contextvars.Context())
+        await self._join_groups()
+        self._reader = spawn_detached(self._read_forever())
+        self.watch.start()
 
-    async def _join_all(self) -> None:
-        """(Re)join every room's group and the heartbeat groups; adding twice is harmless."""
+    async def _join_groups(self) -> None:
         for room_id in list(self.feeds):
             await self.layer.group_add(room_group(room_id), self.channel_name)
-        for group in self.heartbeat_groups:
-            await self.layer.group_add(group, self.channel_name)
-        self._heartbeat_seen_at = dict.fromkeys(self.heartbeat_groups, asyncio.get_running_loop().time())
+        await self.watch.join_heartbeat_groups(self.channel_name)
 
     async def _read_forever(self) -> None:
         while True:
             try:
                 message = await self.layer.receive(self.channel_name)
             except Exception:
-                _stop_if_cancelling()
-                logger.warning("channel layer receive failed; rejoining", exc_info=True)
-                await self._recover()
+                await self.watch.receive_failed()
                 continue
             if message.get("type") == "hub.heartbeat":
-                group = message["group"]
-                self._heartbeat_seen_at[group] = max(self._heartbeat_seen_at.get(group, 0.0), message["sent_at"])
+                self.watch.heartbeat_arrived(message)
                 continue
             if message.get("type") == "room.close":
                 await self._close_sockets(message)
@@ -218,7 +195,7 @@ class RoomHub:
         # after a password change reaches a socket that should have gone.
         outcomes = await asyncio.gather(
             *(
-                subscriber.close_for_room(message["code"], message["keep_moderators"])
+                subscriber.close_for_room(message["room"], message["code"], message["keep_moderators"])
                 for subscriber in list(feed.subscribers)
             ),
             return_exceptions=True,
@@ -226,93 +203,6 @@ class RoomHub:
         for outcome in outcomes:
             if isinstance(outcome, Exception):
                 logger.error("closing a socket of room %s failed", message["room"], exc_info=outcome)
-
-    async def _watch_layer(self) -> None:
-        """Send heartbeats, notice when they stop coming back, renew memberships."""
-        loop = asyncio.get_running_loop()
-        # A quarter of the expiry leaves room for a few failed renewals.
-        refresh_every = min(HUB_MEMBERSHIP_REFRESH_SECONDS, getattr(self.layer, "group_expiry", 86400) / 4)
-        refreshed_at = tails_checked_at = loop.time()
-        while True:
-            await asyncio.sleep(HUB_HEARTBEAT_SECONDS)
-            now = loop.time()
-            if now - tails_checked_at >= HUB_TAIL_CHECK_SECONDS:
-                tails_checked_at = now
-                try:
-                    await self._repair_lost_tails()
-                except Exception:
-                    # The database, not the layer: the next check tries again.
-                    logger.warning("checking the rooms' heads failed", exc_info=True)
-            try:
-                if any(now - seen > HUB_HEARTBEAT_TIMEOUT_SECONDS for seen in self._heartbeat_seen_at.values()):
-                    logger.warning("heartbeats stopped coming back through the channel layer; rejoining")
-                    await self._recover()
-                    refreshed_at = loop.time()
-                elif now - refreshed_at >= refresh_every:
-                    async with self._membership:
-                        await self._join_all()
-                    refreshed_at = now
-                for group in self.heartbeat_groups:
-                    await self.layer.group_send(group, {"type": "hub.heartbeat", "group": group, "sent_at": now})
-            except Exception:
-                _stop_if_cancelling()
-                logger.warning("channel layer unreachable; rejoining", exc_info=True)
-                await self._recover()
-
-    async def _repair_lost_tails(self) -> None:
-        """Fill what every room was missing at the previous check and still is: the layer lost it."""
-        heads = await database_sync_to_async(room_heads)(room_ids=list(self.feeds))
-        async with self._delivery:
-            for room_id, head in self._heads_at_last_check.items():
-                feed = self.feeds.get(room_id)
-                if feed is not None and feed.last_seq is not None and head > feed.last_seq:
-                    logger.warning("room %s: events up to %s never arrived; filling them in", room_id, head)
-                    await self._repair(room_id, feed, head)
-        self._heads_at_last_check = heads
-
-    async def _recover(self) -> None:
-        """Rejoin after losing the layer; the reader and the watcher share one attempt."""
-        if self._recovery is None or self._recovery.done():
-            self._recovery = asyncio.get_running_loop().create_task(
-                self._rejoin_until_back(), context=contextvars.Context()
-            )
-        # Shielded: the reader and the watcher wait on the same attempt, and
-        # either may be cancelled alone; close() cancels the attempt itself.
-        await asyncio.shield(self._recovery)
-
-    async def _rejoin_until_back(self) -> None:
-        delay = HUB_RECOVERY_DELAY_FIRST
-        failures = 0
-        while True:
-            try:
-                await self._rejoin()
-            except Exception as error:
-                failures += 1
-                if failures == 1:
-                    logger.warning("channel layer unreachable (%r); retrying until it is back", error)
-                # Jittered, so the processes of a cluster don't all come back in step.
-                await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311 (not for security)
-                delay = min(delay * 2, HUB_RECOVERY_DELAY_MAX)
-                continue
-            if failures:
-                logger.info("channel layer back after %d failed attempts; rejoined %d rooms", failures, len(self.feeds))
-            return
-
-    async def _rejoin(self) -> None:
-        """Join every group again, then fill from the database what was missed meanwhile.
-
-        Joined first and read second, as a socket does: whatever commits in
-        between arrives live and is dropped by seq.
-        """
-        async with self._membership:
-            await self._join_all()
-        heads = await database_sync_to_async(room_heads)(room_ids=list(self.feeds))
-        for room_id, head in heads.items():
-            # Room by room, so live events of the other rooms go out in between.
-            async with self._delivery:
-                feed = self.feeds.get(room_id)
-                if feed is not None and feed.last_seq is not None and head > feed.last_seq:
-                    await self._repair(room_id, feed, head)
 
     async def _forward(self, room_id: int, feed: RoomFeed, seq: int, text: str) -> None:
         if feed.last_seq is None:
@@ -353,16 +243,6 @@ class RoomHub:
                 await asyncio.sleep(0)
 
 
-def _stop_if_cancelling() -> None:
-    """Called on an error from the Redis client: if the task was told to stop, stop.
-
-    The client can turn a cancellation into an error of its own on the way up
-    (Python 3.11); retrying then would outlive the loop.
-    """
-    if asyncio.current_task().cancelling():
-        raise asyncio.CancelledError from None
-
-
 class KeyedLocks:
     """One asyncio.Lock per key, forgotten once nobody holds or awaits it."""
 
@@ -401,20 +281,3 @@ async def room_hub_close() -> None:
     hub = _hubs.get(asyncio.get_running_loop())
     if hub is not None:
         await hub.close()
-
-
-def _heartbeat_groups(layer) -> list[str]:
-    """One private heartbeat group per Redis shard, so losing any one of them is noticed.
-
-    channels_redis puts each group on the shard its name hashes to; names are
-    tried until every shard has one.
-    """
-    shards = getattr(layer, "ring_size", 1)
-    token = uuid.uuid4().hex
-    groups: dict[int, str] = {}
-    attempt = 0
-    while len(groups) < shards:
-        name = f"hub-heartbeat.{token}.{attempt}"
-        groups.setdefault(layer.consistent_hash(name) if shards > 1 else 0, name)
-        attempt += 1
-    return list(groups.values())

@@ -13,9 +13,9 @@ import logging
 import weakref
 from typing import Protocol
 
-logger = logging.getLogger(__name__)
+from streaming.close_codes import CLOSE_SERVICE_RESTART
 
-CLOSE_SERVICE_RESTART = 1012
+logger = logging.getLogger(__name__)
 
 
 class ClosableSocket(Protocol):
@@ -36,10 +36,6 @@ def socket_closed(socket: ClosableSocket) -> None:
 
 def is_draining() -> bool:
     return _draining
-
-
-def open_socket_count() -> int:
-    return len(_open_sockets)
 
 
 async def drain_sockets(*, spread_seconds: float) -> int:

@@ -35,38 +35,23 @@ def event_text(payload: dict[str, Any]) -> str:
 
 
 def room_event_publish_on_commit(room_id: int, payload: Any) -> None:
-    text = event_text(payload)
+    # If the layer is down, listeners repair the gap from the database.
     seq = payload["seq"]
-    transaction.on_commit(lambda: room_event_send(room_id, seq, text))
-
-
-def room_event_send(room_id: int, seq: int, text: str) -> None:
-    # The event is already stored; if the layer is down, listeners repair the
-    # gap from the database, so a failed send must not fail the request.
-    try:
-        async_to_sync(_group_send)(
-            room_group(room_id), {"type": "room.event", "room": room_id, "seq": seq, "text": text}
-        )
-    except Exception:
-        logger.warning("could not publish event %s of room %s", seq, room_id, exc_info=True)
-
-
-# Close codes for sockets a room no longer wants; not events, so no seq.
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_ROOM_DELETED = 4410
+    message = {"type": "room.event", "room": room_id, "seq": seq, "text": event_text(payload)}
+    transaction.on_commit(lambda: _room_send(room_id, message, what=f"event {seq}"))
 
 
 def room_sockets_close_on_commit(room_id: int, code: int, *, keep_moderators: bool = False) -> None:
-    transaction.on_commit(lambda: room_sockets_close(room_id, code, keep_moderators=keep_moderators))
+    # Not an event, so no seq: a close lost with the layer is not repaired,
+    # and the socket then lives until it reconnects and is checked again.
+    message = {"type": "room.close", "room": room_id, "code": code, "keep_moderators": keep_moderators}
+    transaction.on_commit(lambda: _room_send(room_id, message, what=f"close {code}"))
 
 
-def room_sockets_close(room_id: int, code: int, *, keep_moderators: bool = False) -> None:
-    # Like an event, a close is lost if the layer is down, and unlike one it is
-    # not repaired: the socket then lives until it reconnects and is checked again.
+def _room_send(room_id: int, message: dict[str, Any], *, what: str) -> None:
+    # Runs after the commit: the write it follows is stored, so a failed send
+    # is logged and must not fail the request.
     try:
-        async_to_sync(_group_send)(
-            room_group(room_id),
-            {"type": "room.close", "room": room_id, "code": code, "keep_moderators": keep_moderators},
-        )
+        async_to_sync(_group_send)(room_group(room_id), message)
     except Exception:
-        logger.warning("could not close the sockets of room %s", room_id, exc_info=True)
+        logger.warning("could not send %s to room %s", what, room_id, exc_info=True)

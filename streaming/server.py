@@ -22,13 +22,13 @@ from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import reactor
 
+from streaming.close_codes import CLOSE_SERVICE_RESTART, CLOSE_TOO_SLOW
 from streaming.hub import room_hub_close
-from streaming.lifecycle import CLOSE_SERVICE_RESTART, drain_sockets
+from streaming.lifecycle import drain_sockets
 from streaming.signals import call_on_signals
 
 logger = logging.getLogger(__name__)
 
-CLOSE_TOO_SLOW = 1013
 # The kernel's own send buffer for a websocket (Linux doubles what is asked).
 # Left to autotuning it grows to tcp_wmem's maximum, 4 MiB, for a client that
 # stopped reading: kernel memory per stuck socket that no limit here would
@@ -45,9 +45,9 @@ def pending_output_bytes(transport) -> int:
     FileDescriptor keeps that buffer in `dataBuffer` (sent up to `offset`)
     plus `_tempDataBuffer`, whose size it tracks in `_tempDataLen`. A TLS
     transport wraps the TCP one and passes its output straight down, so the
-    buffer is looked for one level below too. Twisted is pinned in
-    requirements.txt; tests/integration/test_slow_client.py fails if these
-    attributes move.
+    buffer is looked for one level below too. These are Twisted's internals
+    (see requirements.txt); tests/integration/test_slow_client.py fails if
+    they move.
     """
     for candidate in (transport, getattr(transport, "transport", None)):
         if candidate is not None and hasattr(candidate, "dataBuffer") and hasattr(candidate, "_tempDataLen"):

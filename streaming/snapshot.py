@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from rooms.access import ANONYMOUS, Actor, room_is_readable_by
-from rooms.models import Room
 from rooms.payloads import event_payload, room_payload
-from rooms.selectors import events_since
+from rooms.selectors import events_since, rooms_named
 from streaming.publish import event_text
 
 
 @dataclass(frozen=True)
 class StreamStart:
+    room_id: int
     head: int
     frames: list[str]
     # False for a private room the reader may not read: send nothing, close.
@@ -23,7 +23,7 @@ class StreamStart:
 
 
 def room_id_for_name(name: str) -> int | None:
-    return Room.objects.filter(name=name.lower()).values_list("pk", flat=True).first()
+    return rooms_named(name).values_list("pk", flat=True).first()
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def stream_starts(*, room_id: int, name: str, requests: list[StartRequest]) -> l
     only for a private room, so public ones stay cheap.
     """
     # Matched on both: SQLite may give a deleted room's id to a new room.
-    room = Room.objects.filter(pk=room_id, name=name.lower()).first()
+    room = rooms_named(name).filter(pk=room_id).first()
     if room is None:
         return None
     head = room.seq
@@ -59,7 +59,7 @@ def stream_starts(*, room_id: int, name: str, requests: list[StartRequest]) -> l
         # Checked after the socket subscribed: a password set before this read is
         # seen here, and one set after it closes the socket when its close arrives.
         if room.is_private and not room_is_readable_by(actor=request.reader(), room=room):
-            starts.append(StreamStart(head=head, frames=[], allowed=False))
+            starts.append(StreamStart(room_id=room_id, head=head, frames=[], allowed=False))
             continue
         if request.base_url not in hellos:
             hellos[request.base_url] = event_text(
@@ -72,5 +72,5 @@ def stream_starts(*, room_id: int, name: str, requests: list[StartRequest]) -> l
                 frames.append(event_text({"type": "reset", "seq": head}))
             else:
                 frames.extend(text for seq, text in replay if seq > since)
-        starts.append(StreamStart(head=head, frames=frames))
+        starts.append(StreamStart(room_id=room_id, head=head, frames=frames))
     return starts

@@ -6,7 +6,9 @@ persistent connections (CONN_MAX_AGE) each request therefore opened a new
 PostgreSQL connection that outlived it: under load a process piled up idle
 connections until PostgreSQL refused new clients, and every request paid for
 a fresh connection. Django's answer is to turn persistence off, which still
-pays a connection per request.
+pays a connection per request. Django has had a connection pool since 5.1
+(`OPTIONS["pool"]`), but only for the psycopg 3 backend: we use psycopg2,
+for which Django has none.
 
 Instead every connection (an HTTP request or a websocket) is pinned, for its
 whole life, to one of `DATABASE_THREADS` single-thread executors. Its sync
@@ -22,11 +24,16 @@ view in one trip to that thread, instead of Django's trip per middleware hook.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 from django.http import HttpRequest, HttpResponseBase
+
+T = TypeVar("T")
 
 
 class PinnedSyncThreads:
@@ -86,6 +93,19 @@ class PinnedSyncThreads:
         # this one, defers to it (only the outermost context picks the thread).
         async with ThreadSensitiveContext(executor=self.executors[index]):
             await self.application(scope, receive, send)
+
+
+def spawn_detached(coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+    """Run `coroutine` as a task of the running loop that belongs to no connection.
+
+    A task inherits the context of the code that creates it, and with it that
+    connection's pinned thread, which takes sync calls only while the
+    connection is open (asgiref raises after). Work that may outlive the
+    socket that starts it (the hub's reader, a read shared by several
+    sockets) gets a fresh context instead: its sync calls go to asgiref's
+    one shared thread.
+    """
+    return asyncio.get_running_loop().create_task(coroutine, context=contextvars.Context())
 
 
 class SyncMiddlewareASGIHandler(ASGIHandler):

@@ -6,9 +6,13 @@ import asyncio
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import OperationalError
 
 from rooms import services
-from streaming.tests.sockets import post, room_path
+from streaming import arrivals
+from streaming.hub import room_hub
+from streaming.snapshot import stream_starts
+from streaming.tests.sockets import FRAME_TIMEOUT, Listener, post, room_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,6 +38,37 @@ async def test_sockets_of_one_room_arriving_together_all_get_its_hello(listen, r
     hellos = await asyncio.gather(*(listener.next_frame() for listener in listeners))
 
     assert {hello["room"]["name"] for hello in hellos} == {room.name}
+
+
+async def test_sockets_arriving_together_in_a_streamed_room_share_one_state_read(listen, room, monkeypatch):
+    # The room is joined and its id known, as in a process already serving it.
+    await (await listen(room_path(room))).next_frame()
+    reads: list[int] = []
+
+    def counted_stream_starts(**kwargs):
+        reads.append(len(kwargs["requests"]))
+        return stream_starts(**kwargs)
+
+    monkeypatch.setattr(arrivals, "stream_starts", counted_stream_starts)
+
+    listeners = await asyncio.gather(*(listen(room_path(room)) for _ in range(20)))
+    hellos = await asyncio.gather(*(listener.next_frame() for listener in listeners))
+
+    assert reads == [20]
+    assert [hello["type"] for hello in hellos] == ["hello"] * 20
+
+
+@pytest.mark.usefixtures("listen")  # for its clean-up: this socket's application ends with the error
+async def test_a_socket_whose_start_fails_leaves_its_room(room, monkeypatch):
+    def database_gone(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(arrivals, "stream_starts", database_gone)
+    listener = await Listener(room_path(room)).open()
+
+    with pytest.raises(OperationalError):
+        await listener.communicator.wait(FRAME_TIMEOUT)
+    assert room.pk not in room_hub().feeds
 
 
 async def test_an_unknown_room_is_not_found_even_after_a_known_one(listen, room):

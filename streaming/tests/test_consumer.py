@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from asgiref.sync import sync_to_async
 
-from streaming.tests.sockets import delete, post, room_path
+from streaming.tests.sockets import FRAME_TIMEOUT, Listener, delete, post, room_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -187,6 +189,36 @@ async def test_an_unknown_room_closes_with_4404(listen, room):
     listener = await listen("/ws/rooms/no-such-room/")
 
     assert await listener.close_code() == 4404
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR or record.exc_info]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        # PostgreSQL refuses a NUL in a query parameter, so this one must never reach it.
+        pytest.param("bio%00logy", id="nul"),
+        pytest.param("b" * 41, id="too-long"),
+        pytest.param("%E2%80%AEbiology", id="bidi-override"),
+    ],
+)
+async def test_a_name_no_room_can_have_closes_with_4404_and_logs_no_error(listen, caplog, name):
+    listener = await listen(f"/ws/rooms/{name}/")
+
+    assert await listener.close_code() == 4404
+    assert errors_logged(caplog) == []
+
+
+@pytest.mark.parametrize("path", ["/ws/nope/", "/ws/rooms/", "/ws/rooms/biology/extra/", "/"])
+async def test_a_path_that_is_no_room_is_refused_at_the_handshake_and_logs_no_error(caplog, path):
+    listener = Listener(path)
+
+    connected, _ = await listener.communicator.connect(timeout=FRAME_TIMEOUT)
+
+    assert not connected
+    assert errors_logged(caplog) == []
 
 
 async def test_text_sent_by_the_client_is_ignored(listen, room, participant):

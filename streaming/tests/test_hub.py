@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 from rooms import services
 from rooms.models import Room, RoomEvent
 from rooms.payloads import event_payload
-from streaming import hub as hub_module
+from streaming import layer_watch
 from streaming.hub import HUB_REPAIR_LIMIT, room_hub
 from streaming.publish import event_text, room_group
 from streaming.tests.sockets import post, room_path
@@ -65,7 +65,7 @@ async def test_the_last_event_of_a_quiet_room_still_arrives_when_the_layer_lost_
     listen, room, participant, monkeypatch
 ):
     # Checked at every heartbeat instead of every few seconds.
-    monkeypatch.setattr(hub_module, "HUB_TAIL_CHECK_SECONDS", 0)
+    monkeypatch.setattr(layer_watch, "HUB_TAIL_CHECK_SECONDS", 0)
     listener = await listen(room_path(room))
     await listener.next_frame()
 

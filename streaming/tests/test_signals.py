@@ -29,24 +29,37 @@ def loop():
     loop.close()
 
 
-def run_until_called(loop, calls: list, *, within_seconds: float = 5) -> None:
-    async def until_called() -> None:
-        while not calls:
-            await asyncio.sleep(0.01)
+class Calls:
+    """A callback that counts its runs, and lets the test's loop run until it has run enough."""
 
-    loop.run_until_complete(asyncio.wait_for(until_called(), within_seconds))
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.count = 0
+        self.ran = asyncio.Event()
+
+    def __call__(self) -> None:
+        self.count += 1
+        self.ran.set()
+
+    def run_loop_until(self, count: int, *, within_seconds: float = 5) -> None:
+        async def until_counted() -> None:
+            while self.count < count:
+                self.ran.clear()
+                await self.ran.wait()
+
+        self.loop.run_until_complete(asyncio.wait_for(until_counted(), within_seconds))
 
 
 def test_a_signal_arriving_while_the_loops_self_pipe_is_full_still_runs_the_callback(loop):
-    calls = []
-    call_on_signals(loop, lambda: calls.append("stop"), [signal.SIGUSR1])
+    calls = Calls(loop)
+    call_on_signals(loop, calls, [signal.SIGUSR1])
     for _ in range(WAKEUPS_TO_FILL_THE_SELF_PIPE):
         loop.call_soon_threadsafe(lambda: None)
 
     os.kill(os.getpid(), signal.SIGUSR1)
-    run_until_called(loop, calls)
+    calls.run_loop_until(1)
 
-    assert calls == ["stop"]
+    assert calls.count == 1
 
 
 def test_a_signal_delivered_to_another_thread_wakes_a_loop_that_waits_for_nothing_else(loop):
@@ -78,12 +91,15 @@ def test_a_signal_delivered_to_another_thread_wakes_a_loop_that_waits_for_nothin
 
 
 def test_every_signal_runs_the_callback_once(loop):
-    calls = []
-    call_on_signals(loop, lambda: calls.append("stop"), [signal.SIGUSR1])
+    calls = Calls(loop)
+    call_on_signals(loop, calls, [signal.SIGUSR1])
 
     os.kill(os.getpid(), signal.SIGUSR1)
-    run_until_called(loop, calls)
+    calls.run_loop_until(1)
     os.kill(os.getpid(), signal.SIGUSR1)
-    loop.run_until_complete(asyncio.sleep(0.05))
+    calls.run_loop_until(2)
+    # Python has run the signal's handler by now, so a second run of the
+    # callback would already be scheduled: one more pass of the loop runs it.
+    loop.run_until_complete(asyncio.sleep(0))
 
-    assert calls == ["stop", "stop"]
+    assert calls.count == 2

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from websockets.exceptions import ConnectionClosed
 
 from rooms.models import Room
+from streaming.close_codes import CLOSE_SERVICE_RESTART
 from tests.integration.clients import StreamClient, connect_all
 from tests.integration.rooms import Classroom, open_classroom
 from tests.servers import wait_until
@@ -24,7 +25,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 DRAIN_SECONDS = 2.0
 SOCKETS = 10
-CLOSE_SERVICE_RESTART = 1012
 
 
 @pytest.fixture

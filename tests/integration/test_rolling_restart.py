@@ -19,6 +19,7 @@ from channels.db import database_sync_to_async
 from django.db import connection
 
 from rooms.models import Room
+from streaming.close_codes import CLOSE_SERVICE_RESTART
 from tests.integration.roaming import RoamingListener, RoamingPoster
 from tests.integration.rooms import Classroom, message_count_in_database, open_classroom, visible_in_database
 from tests.servers import wait_until
@@ -31,7 +32,6 @@ POST_INTERVAL_SECONDS = 0.1
 DELETE_INTERVAL_SECONDS = 0.4
 # Traffic that must be flowing before the restart starts, and after it ends.
 POSTS_AROUND_THE_RESTART = 10
-CLOSE_SERVICE_RESTART = 1012
 
 
 @pytest.fixture

@@ -4,29 +4,43 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
+from dataclasses import dataclass, field
 
 from asgiref.sync import sync_to_async
 
 from todaysmeet.sync_threads import PinnedSyncThreads
 
+# Generous: a passing test never waits this long.
+WAIT_SECONDS = 10
 
-def _thread_name_after(seconds: float) -> str:
-    time.sleep(seconds)
+
+@dataclass
+class Busy:
+    """Holds a request's first sync call on its thread until the test lets it go."""
+
+    started: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+
+def _thread_name(busy: Busy | None) -> str:
+    if busy is not None:
+        busy.started.set()
+        assert busy.release.wait(WAIT_SECONDS), "the test never released the busy request"
     return threading.current_thread().name
 
 
 async def _record_threads(scope, receive, send) -> None:
     """An ASGI app that runs sync code twice, as a view and its middleware would, and says where."""
-    first = await sync_to_async(_thread_name_after, thread_sensitive=True)(scope["busy_seconds"])
-    second = await sync_to_async(_thread_name_after, thread_sensitive=True)(0)
+    first = await sync_to_async(_thread_name, thread_sensitive=True)(scope["busy"])
+    second = await sync_to_async(_thread_name, thread_sensitive=True)(None)
     scope["threads"].extend([first, second])
+    scope["recorded"].set()
     if scope["type"] == "websocket":
         await receive()
 
 
-def _scope(kind: str = "http", busy_seconds: float = 0) -> dict:
-    return {"type": kind, "busy_seconds": busy_seconds, "threads": []}
+def _scope(kind: str = "http", busy: Busy | None = None) -> dict:
+    return {"type": kind, "busy": busy, "threads": [], "recorded": asyncio.Event()}
 
 
 async def _nothing_to_receive() -> dict:
@@ -60,13 +74,17 @@ async def test_short_requests_share_the_first_thread():
 
 async def test_a_request_after_a_slow_one_runs_on_the_next_thread_without_waiting_for_it():
     pinned = PinnedSyncThreads(_record_threads, threads=3)
-    pinned.SPILL_AFTER_SECONDS = 0.05
-    slow = asyncio.create_task(_request(pinned, _scope(busy_seconds=1.0)))
-    await asyncio.sleep(0.2)
+    # Any request still running counts as slow.
+    pinned.SPILL_AFTER_SECONDS = 0
+    busy = Busy()
+    slow = asyncio.create_task(_request(pinned, _scope(busy=busy)))
+    assert await asyncio.to_thread(busy.started.wait, WAIT_SECONDS)
 
-    quick = await _request(pinned, _scope())
+    quick = await asyncio.wait_for(_request(pinned, _scope()), WAIT_SECONDS)
+    slow_was_running = not slow.done()
+    busy.release.set()
 
-    assert not slow.done()
+    assert slow_was_running
     assert set(quick) == {"sync-1_0"}
     assert set(await slow) == {"sync-0_0"}
 
@@ -81,8 +99,7 @@ async def test_websockets_are_spread_over_the_threads():
 
     scopes = [_scope("websocket") for _ in range(3)]
     sockets = [asyncio.create_task(pinned(scope, receive_until_hang_up, _discard)) for scope in scopes]
-    while not all(scope["threads"] for scope in scopes):
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(asyncio.gather(*(scope["recorded"].wait() for scope in scopes)), WAIT_SECONDS)
     hang_up.set()
     await asyncio.gather(*sockets)
 

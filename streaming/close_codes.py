@@ -1,0 +1,19 @@
+"""Every code the room websocket closes with, and why: the client acts on each differently.
+
+rooms/static/rooms/stream.js mirrors this table in one block. 1012 and 1013
+come from RFC 6455's registry, which browsers report as they are; ours are
+in the 4000s, left to applications, with the HTTP status of the same refusal.
+"""
+
+# The process is restarting (a deploy): reconnect at once with `since`; another process answers.
+CLOSE_SERVICE_RESTART = 1012
+# The client fell too far behind, live or in its replay; reconnect with `since`.
+CLOSE_TOO_SLOW = 1013
+# `since` is not a whole number ≥ 0.
+CLOSE_INVALID_SINCE = 4400
+# A private room this socket may not read: at its start, or after the room's password changed.
+CLOSE_UNAUTHORIZED = 4401
+# No room has this name.
+CLOSE_ROOM_NOT_FOUND = 4404
+# The room was deleted while the socket listened: don't reconnect.
+CLOSE_ROOM_DELETED = 4410
