@@ -60,3 +60,15 @@ class RateLimited(ServiceError):
         seconds = max(1, int(-(-retry_after // 1)))
         super().__init__(message, code=code, retry_after=seconds)
         self.retry_after = seconds
+
+
+class PaymentRequired(ServiceError):
+    status = 402
+    code = "payment_required"
+
+
+class Unavailable(ServiceError):
+    """A service we depend on (Stripe) did not answer in time; nothing was changed."""
+
+    status = 503
+    code = "unavailable"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts import services as account_services
+from billing.entitlements import require_teacher_tools
 from rooms import exports, selectors, services
 from rooms.access import (
     Actor,
@@ -268,6 +269,7 @@ def room_report_resolve(request: HttpRequest, actor: Actor, name: str, report_id
 def room_transcript_csv(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     room = room_by_name(name=name)
     room_moderator(actor=actor, room=room)
+    require_teacher_tools(owner=room.owner, tools=["transcripts"])
     messages = selectors.transcript_messages(room=room, include_deleted=query_flag(request, "include_deleted"))
     return exports.download(
         request,
@@ -281,6 +283,7 @@ def room_transcript_csv(request: HttpRequest, actor: Actor, name: str) -> HttpRe
 def room_transcript_json(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     room = room_by_name(name=name)
     room_moderator(actor=actor, room=room)
+    require_teacher_tools(owner=room.owner, tools=["transcripts"])
     messages = selectors.transcript_messages(room=room, include_deleted=query_flag(request, "include_deleted"))
     return exports.download(
         request,
