@@ -232,5 +232,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    # stripe-python logs every request and answer at INFO.
+    "loggers": {"django.channels.server": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
 }
