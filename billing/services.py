@@ -115,7 +115,11 @@ def subscription_cancel(*, teacher: Teacher, cancel: bool = True) -> Subscriptio
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         if current.cancel_at_period_end == cancel:
             return current
-        data = stripe.subscription_cancel_at_period_end(subscription_id=current.stripe_id, cancel=cancel)
+        try:
+            data = stripe.subscription_cancel_at_period_end(subscription_id=current.stripe_id, cancel=cancel)
+        except NotFound:
+            # Stripe ended it before its event reached us.
+            raise NotFound("You have no Teacher Tools plan to change.", code="no_subscription") from None
         return _subscription_store(locked, data)
 
 

@@ -64,11 +64,13 @@ class StripeSession:
 
     def payment_method_make_default(self, *, customer_id: str, payment_method: str) -> None:
         """Attach the card to the customer and charge it for their invoices from now on."""
+        try:
+            with _translated_errors():
+                self._client().v1.payment_methods.attach(payment_method, params={"customer": customer_id})
+        except NotFound:
+            raise Invalid("That card can't be used. Enter it again.", field="payment_method") from None
         with _translated_errors():
-            client = self._client()
-            client.v1.payment_methods.attach(payment_method, params={"customer": customer_id})
-            client = self._client()
-            client.v1.customers.update(
+            self._client().v1.customers.update(
                 customer_id, params={"invoice_settings": {"default_payment_method": payment_method}}
             )
 

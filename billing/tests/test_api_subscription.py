@@ -77,6 +77,15 @@ def test_a_malformed_payment_method_answers_400(api, owner, stripe_standin, paym
     assert not Customer.objects.exists()
 
 
+def test_a_payment_method_stripe_never_made_answers_400_and_leaves_nothing_behind(api, owner, stripe_standin):
+    response = subscribe(api, owner, "pm_1NeverMadeByStripe")
+
+    assert response.status == 400
+    assert response.body["error"]["field"] == "payment_method"
+    assert not Customer.objects.exists()
+    assert stripe_standin.request("GET", "/v1/customers")["data"] == []
+
+
 def test_cancelling_keeps_the_tools_until_the_period_ends(api, owner, stripe_standin):
     subscribe(api, owner)
 
