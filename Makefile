@@ -3,6 +3,7 @@
 #   make test   run the whole suite
 #   make cluster N=2   N server processes on ports $(PORT)+1… over DATABASE_URL/REDIS_URL (see README)
 #   make bench  load scenarios against our server and the naive baseline (docs/performance.md)
+#   make localstripe   the Stripe stand-in on 127.0.0.1:$(LOCALSTRIPE_PORT), for billing in development (docs/billing.md)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,8 +17,9 @@ FIRST_PORT = $(shell echo $$(($(PORT) + 1)))
 # Empty: every scenario. Or one of classrooms, big-room, connect-storm, rolling-restart.
 SCENARIO ?=
 BENCH_SECONDS ?= 30
+LOCALSTRIPE_PORT ?= 8420
 
-.PHONY: run test cluster bench lint format check-deploy clean
+.PHONY: run test cluster bench localstripe lint format check-deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +49,9 @@ bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.jso
 bench: $(VENV)/.installed-run bench/node_modules/.package-lock.json
 	$(BIN)/python bench/suite.py --processes $(N) --first-port $(FIRST_PORT) --duration $(BENCH_SECONDS) \
 		$(if $(SCENARIO),--scenarios $(SCENARIO))
+
+localstripe: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.localstripe_server --port $(LOCALSTRIPE_PORT)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -148,3 +148,41 @@ def make_participant(db):
 @pytest.fixture
 def participant(room, make_participant) -> Persona:
     return make_participant(room, "sam")
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory):
+    """localstripe for the whole run: the one .ci/run started (LOCALSTRIPE_URL), or one of our own."""
+    from tests.localstripe import LocalStripe
+
+    url = os.environ.get("LOCALSTRIPE_URL")
+    if url:
+        instance = LocalStripe(url)
+        if not instance.answers():
+            pytest.fail(f"LOCALSTRIPE_URL={url} does not answer.")
+    else:
+        instance = LocalStripe.start(tmp_path_factory.mktemp("localstripe") / "localstripe.log")
+    yield instance
+    instance.stop()
+
+
+def billing_setup() -> str:
+    """Run `manage.py billing_setup`; the price id it prints."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("billing_setup", stdout=out)
+    return out.getvalue().strip().splitlines()[-1].removeprefix("STRIPE_PRICE_ID=")
+
+
+@pytest.fixture
+def stripe_standin(localstripe, settings):
+    """Billing on, against an empty localstripe holding only the plan's price (made by billing_setup)."""
+    localstripe.reset()
+    for name, value in localstripe.settings().items():
+        setattr(settings, name, value)
+    settings.BILLING_ENABLED = True
+    settings.STRIPE_PRICE_ID = billing_setup()
+    return localstripe

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from todaysmeet import clock
+
 
 class TeacherManager(BaseUserManager):
     def create_user(self, email: str, password: str | None = None, **extra) -> Teacher:
@@ -26,6 +28,16 @@ class Teacher(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set when the teacher opens the link in their welcome (or a later) email.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    # Set when Mandrill reports a hard bounce, a reject or a spam complaint:
+    # from then on nothing is sent to the address.
+    email_undeliverable_at = models.DateTimeField(null=True, blank=True)
+    email_undeliverable_reason = models.CharField(max_length=32, blank=True)
+    newsletter = models.BooleanField(default=False)
+    # When the flag last changed, here or in Mailchimp: an older Mailchimp
+    # event than this must not undo a newer choice.
+    newsletter_updated_at = models.DateTimeField(null=True, blank=True)
 
     objects = TeacherManager()
 
@@ -45,6 +57,14 @@ class Teacher(AbstractBaseUser, PermissionsMixin):
     def name_in_rooms(self) -> str:
         return self.display_name or self.email.split("@", 1)[0][:32]
 
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def email_deliverable(self) -> bool:
+        return self.email_undeliverable_at is None
+
 
 class TeacherToken(models.Model):
     """A bearer token for the API. Only its SHA-256 is stored."""
@@ -58,3 +78,34 @@ class TeacherToken(models.Model):
 
     def __str__(self) -> str:
         return f"token for {self.teacher}"
+
+
+class SentEmail(models.Model):
+    """One email we sent a teacher, or chose not to: for throttling resends, and for an operator to look back."""
+
+    class Kind(models.TextChoices):
+        WELCOME = "welcome"
+        VERIFICATION = "verification"
+        PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of email, not a password)
+        RECEIPT = "receipt"
+        PAYMENT_FAILED = "payment_failed"
+        PLAN_CANCELED = "plan_canceled"
+
+    class Outcome(models.TextChoices):
+        SENT = "sent"
+        UNDELIVERABLE = "undeliverable"
+        THROTTLED = "throttled"
+        FAILED = "failed"
+
+    teacher = models.ForeignKey(Teacher, on_delete=models.CASCADE, related_name="sent_emails")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    outcome = models.CharField(max_length=13, choices=Outcome.choices)
+    to = models.EmailField(max_length=254)
+    at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["teacher", "kind", "at"], name="sent_email_teacher_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to}: {self.outcome}"

@@ -1,16 +1,27 @@
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Mapping
+from datetime import datetime
+
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from accounts.models import Teacher, TeacherToken
-from todaysmeet.errors import Conflict, Invalid
+from accounts.emails import resend_wait, teacher_email_send, teacher_email_send_on_commit
+from accounts.models import SentEmail, Teacher, TeacherToken
+from accounts.verification import verification_path
+from rooms.validation import BIDI_CONTROLS
+from todaysmeet import clock
+from todaysmeet.errors import Conflict, Invalid, RateLimited
 from todaysmeet.tokens import token_generate, token_hash
 
 EMAIL_MAX = Teacher._meta.get_field("email").max_length
+DISPLAY_NAME_MAX = Teacher._meta.get_field("display_name").max_length
+# What PATCH /api/me may change.
+TEACHER_SETTINGS = ("display_name", "newsletter")
 
 
 def clean_email(email: object) -> str:
@@ -39,10 +50,14 @@ def teacher_create(*, email: object, password: object) -> Teacher:
         raise Conflict("An account with that email already exists.", code="email_taken")
     try:
         with transaction.atomic():
-            return Teacher.objects.create_user(cleaned_email, password)
+            teacher = Teacher.objects.create_user(cleaned_email, password)
+            teacher_email_send_on_commit(
+                teacher=teacher, kind=SentEmail.Kind.WELCOME, context={"verify_path": verification_path(teacher)}
+            )
     except IntegrityError:
         # Two sign-ups with one email raced past the check above.
         raise Conflict("An account with that email already exists.", code="email_taken") from None
+    return teacher
 
 
 def teacher_authenticate(*, email: object, password: object) -> Teacher | None:
@@ -62,3 +77,96 @@ def teacher_token_issue(*, teacher: Teacher) -> str:
     token = token_generate()
     TeacherToken.objects.create(teacher=teacher, key_hash=token_hash(token))
     return token
+
+
+def clean_display_name(value: object) -> str:
+    """The name shown in rooms; empty means "the part of my email before the @"."""
+    if not isinstance(value, str):
+        raise Invalid("display_name must be a string.", field="display_name")
+    name = value.strip()
+    if len(name) > DISPLAY_NAME_MAX:
+        raise Invalid(f"A display name is at most {DISPLAY_NAME_MAX} characters.", field="display_name")
+    # Control characters, lone surrogates and bidi controls, as for nicknames.
+    if any(char in BIDI_CONTROLS or unicodedata.category(char) in {"Cc", "Cs"} for char in name):
+        raise Invalid("The display name contains characters that are not allowed.", field="display_name")
+    return name
+
+
+def teacher_update(*, teacher: Teacher, changes: Mapping[str, object]) -> Teacher:
+    """Change the teacher's own settings (display name, newsletter); returns the teacher as stored."""
+    for key in changes:
+        if key not in TEACHER_SETTINGS:
+            raise Invalid(f"“{key}” is not a setting that can be changed here.", field=key)
+    cleaned: dict[str, object] = {}
+    if "display_name" in changes:
+        cleaned["display_name"] = clean_display_name(changes["display_name"])
+    if "newsletter" in changes:
+        if not isinstance(changes["newsletter"], bool):
+            raise Invalid("newsletter is true or false.", field="newsletter")
+        cleaned["newsletter"] = changes["newsletter"]
+    with transaction.atomic():
+        locked = Teacher.objects.select_for_update().get(pk=teacher.pk)
+        changed = [field for field, value in cleaned.items() if getattr(locked, field) != value]
+        for field in changed:
+            setattr(locked, field, cleaned[field])
+        if "newsletter" in changed:
+            locked.newsletter_updated_at = clock.now()
+            changed.append("newsletter_updated_at")
+        if changed:
+            locked.save(update_fields=changed)
+    return locked
+
+
+def teacher_email_verify(*, teacher: Teacher) -> Teacher:
+    """Mark the address verified (the teacher opened a valid link); verifying twice changes nothing."""
+    with transaction.atomic():
+        locked = Teacher.objects.select_for_update().get(pk=teacher.pk)
+        if locked.email_verified_at is None:
+            locked.email_verified_at = clock.now()
+            locked.save(update_fields=["email_verified_at"])
+    return locked
+
+
+def teacher_verification_email_send(*, teacher: Teacher) -> None:
+    """Send the verification link again, if the address needs it and can receive it."""
+    if teacher.email_verified:
+        raise Conflict("Your email address is already verified.", code="already_verified")
+    if not teacher.email_deliverable:
+        raise Conflict(
+            "Email to your address bounced, so we can't send the link. Sign up with another address.",
+            code="email_undeliverable",
+        )
+    wait = resend_wait(teacher=teacher, kind=SentEmail.Kind.VERIFICATION)
+    if wait is not None:
+        raise RateLimited("We sent a link a moment ago. Check your inbox.", retry_after=wait.total_seconds())
+    teacher_email_send(
+        teacher=teacher, kind=SentEmail.Kind.VERIFICATION, context={"verify_path": verification_path(teacher)}
+    )
+
+
+def teacher_email_undeliverable(*, email: str, reason: str) -> Teacher | None:
+    """Stop all mail to `email` (a hard bounce, reject or complaint); the teacher, or None if none has it."""
+    with transaction.atomic():
+        teacher = Teacher.objects.select_for_update().filter(email=email.strip().lower()).first()
+        if teacher is not None and teacher.email_undeliverable_at is None:
+            teacher.email_undeliverable_at = clock.now()
+            teacher.email_undeliverable_reason = reason[:32]
+            teacher.save(update_fields=["email_undeliverable_at", "email_undeliverable_reason"])
+    return teacher
+
+
+def teacher_newsletter_from_list(*, email: str, subscribed: bool, at: datetime) -> Teacher | None:
+    """Follow the mailing list's record of the teacher's choice, unless the teacher chose again since `at`.
+
+    Returns the teacher, or None if no teacher has the address.
+    """
+    with transaction.atomic():
+        teacher = Teacher.objects.select_for_update().filter(email=email.strip().lower()).first()
+        if teacher is None:
+            return None
+        if teacher.newsletter_updated_at is not None and teacher.newsletter_updated_at > at:
+            return teacher
+        teacher.newsletter = subscribed
+        teacher.newsletter_updated_at = at
+        teacher.save(update_fields=["newsletter", "newsletter_updated_at"])
+    return teacher

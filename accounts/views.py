@@ -1,14 +1,24 @@
-"""Sign-up, sign-in and sign-out pages for teachers."""
+"""Teachers' pages: sign-up, sign-in and sign-out, the account page, email verification, passwords."""
 
 from __future__ import annotations
 
-from django.contrib import auth
+from django.conf import settings
+from django.contrib import auth, messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse_lazy
+from django.utils.encoding import force_str
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services
+from accounts.forms import TeacherPasswordResetForm
+from accounts.models import Teacher
+from accounts.verification import email_verification_tokens
+from billing.views import plan_section_context
 from todaysmeet.errors import ServiceError
 
 
@@ -61,3 +71,83 @@ def logout(request: HttpRequest) -> HttpResponse:
         auth.logout(request)
         return redirect("/")
     return render(request, "accounts/logout.html")
+
+
+# The one page that loads Stripe.js (the plan section's card form): a
+# Content-Security-Policy must allow STRIPE_JS_URL's origin here, and only here.
+# Its script calls the JSON API, which needs the CSRF cookie.
+@ensure_csrf_cookie
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    teacher = request.user
+    error = None
+    if request.method == "POST":
+        changes = {
+            "display_name": request.POST.get("display_name", ""),
+            "newsletter": request.POST.get("newsletter") == "on",
+        }
+        try:
+            services.teacher_update(teacher=teacher, changes=changes)
+        except ServiceError as exception:
+            error = exception.message
+        else:
+            messages.success(request, "Saved.")
+            return redirect("accounts:account")
+    context = {
+        "teacher": teacher,
+        "error": error,
+        "billing_enabled": settings.BILLING_ENABLED,
+        **(plan_section_context(teacher=teacher) if settings.BILLING_ENABLED else {}),
+    }
+    return render(request, "accounts/account.html", context, status=400 if error else 200)
+
+
+def _teacher_from_uid(uidb64: str) -> Teacher | None:
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
+        return None
+    return Teacher.objects.filter(pk=pk, is_active=True).first()
+
+
+@require_GET
+def verify(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    teacher = _teacher_from_uid(uidb64)
+    if teacher is not None and teacher.email_verified:
+        # A link used twice (or opened by a mail scanner first) still lands well.
+        return render(request, "accounts/verified.html", {"teacher": teacher})
+    if teacher is None or not email_verification_tokens.check_token(teacher, token):
+        return render(request, "accounts/verify_failed.html", status=400)
+    teacher = services.teacher_email_verify(teacher=teacher)
+    return render(request, "accounts/verified.html", {"teacher": teacher})
+
+
+@login_required
+@require_POST
+def verification_email(request: HttpRequest) -> HttpResponse:
+    try:
+        services.teacher_verification_email_send(teacher=request.user)
+    except ServiceError as exception:
+        messages.error(request, exception.message)
+    else:
+        messages.success(request, f"We sent a new link to {request.user.email}.")
+    return redirect("accounts:account")
+
+
+# Django's own password views and tokens, in our templates.
+password_reset = auth_views.PasswordResetView.as_view(
+    form_class=TeacherPasswordResetForm,
+    template_name="accounts/password_reset.html",
+    success_url=reverse_lazy("accounts:password-reset-sent"),
+)
+password_reset_sent = auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_sent.html")
+password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
+    template_name="accounts/password_reset_confirm.html",
+    success_url=reverse_lazy("accounts:password-reset-done"),
+)
+password_reset_done = auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_done.html")
+password_change = auth_views.PasswordChangeView.as_view(
+    template_name="accounts/password_change.html", success_url=reverse_lazy("accounts:password-change-done")
+)
+password_change_done = auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_change_done.html")

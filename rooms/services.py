@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import Teacher
 from accounts.selectors import teacher_for_email
 from accounts.services import clean_email
+from billing.entitlements import require_teacher_tools, room_settings_tools
 from rooms.colors import participant_color
 from rooms.models import LIFETIME_SPANS, Message, Participant, Report, Role, Room, RoomEvent, RoomModerator
 from rooms.payloads import (
@@ -57,6 +58,7 @@ def room_create(*, owner: Teacher, name: object, topic: object = None, lifetime:
     cleaned_name = clean_room_name(name)
     cleaned_topic = clean_topic(topic)
     cleaned_lifetime = clean_lifetime(lifetime)
+    require_teacher_tools(owner=owner, tools=["topic"] if cleaned_topic else [])
     if Room.objects.filter(name=cleaned_name).exists():
         raise Conflict("That room name is taken.", code="name_taken", field="name")
     created_at = clock.now()
@@ -82,6 +84,7 @@ def room_update(*, room: Room, changes: Mapping[str, object]) -> Room:
     password leaves everyone in.
     """
     cleaned = clean_room_changes(changes)
+    require_teacher_tools(owner=room.owner, tools=room_settings_tools(room=room, changes=cleaned))
     password_hash = _password_hash_before_lock(room, cleaned.password)
     with transaction.atomic():
         locked_room = _lock_room(room)
@@ -185,6 +188,7 @@ def _rooms_delete(room_ids: list[int]) -> None:
 
 def moderator_add(*, room: Room, email: object) -> tuple[Teacher, bool]:
     """Make the teacher with `email` a moderator of `room`; returns them and whether that is new."""
+    require_teacher_tools(owner=room.owner, tools=["moderators"])
     teacher = teacher_for_email(clean_email(email))
     if teacher is None:
         raise NotFound("No teacher has signed up with that email.", code="teacher_not_found", field="email")
@@ -248,6 +252,7 @@ def participant_join(
 
 def participant_mute(*, room: Room, participant: Participant, muted: bool) -> tuple[Participant, bool]:
     """Mute or unmute; returns the participant and whether anything changed."""
+    require_teacher_tools(owner=room.owner, tools=["mute"] if muted else [])
     with transaction.atomic():
         locked_room = _lock_room(room)
         locked = Participant.objects.select_for_update().get(pk=participant.pk)

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 
+from billing.entitlements import require_teacher_tools
+from billing.views import plan_required_page
 from rooms import selectors, services
 from rooms.access import RoomAccess, actor_for_session, room_by_name
 from rooms.exports import streamed
@@ -21,7 +23,7 @@ from rooms.models import Room
 from rooms.payloads import participant_payload, room_locked_payload, room_moderator_payload, room_payload, room_url
 from rooms.validation import DEFAULT_LIFETIME, MESSAGE_MAX, ROOM_NAME_MAX, room_name_key
 from todaysmeet import clock
-from todaysmeet.errors import NotFound, ServiceError
+from todaysmeet.errors import NotFound, PaymentRequired, ServiceError
 
 # In the order a teacher reads them, shortest first.
 LIFETIME_LABELS = {
@@ -163,6 +165,10 @@ def transcript(request: HttpRequest, name: str) -> HttpResponse:
         return redirect("rooms:transcript", name=room.name)
     if not _room_access(request, room).readable:
         return render(request, "rooms/transcript/private.html", {"room": room}, status=403)
+    try:
+        require_teacher_tools(owner=room.owner, tools=["transcripts"])
+    except PaymentRequired as refusal:
+        return plan_required_page(request, refusal)
     header = {
         "room": room,
         "room_url": room_url(room, base_url=_base_url(request)),

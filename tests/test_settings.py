@@ -26,6 +26,12 @@ CONFIGURATION = (
     "POST_RATE_PER_MINUTE",
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_PUBLISHABLE_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_PRICE_ID",
+    "STRIPE_TIMEOUT_SECONDS",
+    "MANDRILL_API_KEY",
 )
 
 
@@ -122,3 +128,54 @@ def test_debug_accepts_the_usual_spellings_of_false():
     for spelling in ("0", "false", "No", "OFF"):
         result = manage("check", env=production_env(DJANGO_DEBUG=spelling))
         assert result.returncode == 0, (spelling, result.stderr)
+
+
+BILLING = {
+    "STRIPE_SECRET_KEY": "sk_live_example",
+    "STRIPE_PUBLISHABLE_KEY": "pk_live_example",
+    "STRIPE_WEBHOOK_SECRET": "whsec_example",
+    "STRIPE_PRICE_ID": "price_example",
+}
+
+
+def test_production_with_billing_and_email_is_clean_under_the_deploy_checks():
+    env = production_env(**BILLING, MANDRILL_API_KEY="md-example", PUBLIC_URL="https://meet.example.org")
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("missing", ["STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_PRICE_ID"])
+def test_billing_refuses_to_start_half_configured(missing):
+    env = {name: value for name, value in BILLING.items() if name != missing}
+
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert f"STRIPE_SECRET_KEY is set but {missing} is not" in result.stderr
+
+
+def test_billing_setup_runs_before_the_price_exists():
+    # It refuses for want of a reachable Stripe, not for want of STRIPE_PRICE_ID.
+    env = {"STRIPE_SECRET_KEY": "sk_test_example", "STRIPE_API_BASE": "http://127.0.0.1:9"}
+
+    result = manage("billing_setup", env=env)
+
+    assert result.returncode != 0
+    assert "Billing is unavailable" in result.stderr
+    assert "STRIPE_PRICE_ID" not in result.stderr
+
+
+def test_a_stripe_budget_that_breaks_the_ten_second_promise_is_refused():
+    result = manage("check", env={"STRIPE_TIMEOUT_SECONDS": "12"})
+
+    assert result.returncode != 0
+    assert "STRIPE_TIMEOUT_SECONDS must be at most 9" in result.stderr
+
+
+def test_sending_email_in_production_needs_public_url_for_its_links():
+    result = manage("check", env=production_env(MANDRILL_API_KEY="md-example"))
+
+    assert result.returncode != 0
+    assert "MANDRILL_API_KEY needs PUBLIC_URL" in result.stderr

@@ -73,5 +73,17 @@ class RateLimited(ServiceError):
         self.retry_after = seconds
 
 
+class PaymentRequired(ServiceError):
+    status = 402
+    code = "payment_required"
+
+
+class Unavailable(ServiceError):
+    """A service we depend on (Stripe) did not answer in time; nothing was changed."""
+
+    status = 503
+    code = "unavailable"
+
+
 def error_response_from(exception: ServiceError) -> JsonResponse:
     return error_response(exception.code, exception.message, exception.status, **exception.extra)

@@ -39,9 +39,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "anymail",
     "accounts",
     "rooms",
     "streaming",
+    "billing",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +142,42 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "rooms:home"
 LOGOUT_REDIRECT_URL = "rooms:home"
+# Password reset and email verification links stay valid this long.
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
+
+# --- Email -------------------------------------------------------------------
+# To the console unless Mandrill is configured; anymail sends through its API.
+MANDRILL_API_KEY = env_str("MANDRILL_API_KEY")
+EMAIL_BACKEND = (
+    "anymail.backends.mandrill.EmailBackend" if MANDRILL_API_KEY else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "todaysmeet <noreply@localhost>"
+ANYMAIL = {
+    "MANDRILL_API_KEY": MANDRILL_API_KEY,
+    # Unset, the Mandrill webhook answers 404: nothing can be verified.
+    "MANDRILL_WEBHOOK_KEY": env_str("MANDRILL_WEBHOOK_KEY") or None,
+    # The exact URL Mandrill calls (it signs it); unset, the URL the request came in on.
+    "MANDRILL_WEBHOOK_URL": env_str("MANDRILL_WEBHOOK_URL") or None,
+    # (connect, read) seconds: a slow Mandrill must not hold a sign-up for long.
+    "REQUESTS_TIMEOUT": (3, 10),
+}
+# Unset, the Mailchimp webhook answers 404.
+MAILCHIMP_WEBHOOK_SECRET = env_str("MAILCHIMP_WEBHOOK_SECRET")
+
+# --- Billing -----------------------------------------------------------------
+# Off unless a Stripe secret key is set: self-hosted, every teacher tool is free.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+BILLING_ENABLED = bool(STRIPE_SECRET_KEY)
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+STRIPE_PRICE_ID = env_str("STRIPE_PRICE_ID")
+STRIPE_API_BASE = (env_str("STRIPE_API_BASE") or "https://api.stripe.com").rstrip("/")
+STRIPE_JS_URL = env_str("STRIPE_JS_URL") or "https://js.stripe.com/v3/"
+# Every Stripe call a request makes shares this budget, so a teacher hears
+# "billing unavailable" within 10 s however slow Stripe is.
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 8, minimum=1)
+if STRIPE_TIMEOUT_SECONDS > 9:
+    raise ImproperlyConfigured(f"STRIPE_TIMEOUT_SECONDS must be at most 9, got {STRIPE_TIMEOUT_SECONDS}")
 
 # --- Product limits ----------------------------------------------------------
 # A lively class posts in bursts; the bucket lets a burst through and then
@@ -171,6 +210,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Absolute base for room URLs in payloads, e.g. https://meet.example.org.
 # Unset, the URL follows the Host the client used.
 PUBLIC_URL = env_str("PUBLIC_URL")
+# Links in emails can't follow a Host header (nor should a password reset
+# link): they are built on PUBLIC_URL, or on `make run`'s address.
+EMAIL_LINK_BASE = (PUBLIC_URL or "http://127.0.0.1:8000").rstrip("/")
+if not DEBUG and MANDRILL_API_KEY and not PUBLIC_URL:
+    raise ImproperlyConfigured("MANDRILL_API_KEY needs PUBLIC_URL, the base of the links in emails.")
 if not DEBUG:
     # Production sits behind a TLS-terminating proxy (see deploy/).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -188,5 +232,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    # stripe-python logs every request and answer at INFO.
+    "loggers": {"django.channels.server": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts import services as account_services
+from billing.entitlements import require_teacher_tools
 from rooms import exports, selectors, services
 from rooms.access import (
     Actor,
@@ -272,6 +273,7 @@ def resolve_report(request: HttpRequest, actor: Actor, name: str, report_id: int
 
 def download_transcript_csv(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     room = room_for_moderator(name=name, actor=actor).room
+    require_teacher_tools(owner=room.owner, tools=["transcripts"])
     messages = selectors.transcript_messages(room=room, include_deleted=query_flag(request, "include_deleted"))
     return exports.download(
         request,
@@ -283,6 +285,7 @@ def download_transcript_csv(request: HttpRequest, actor: Actor, name: str) -> Ht
 
 def download_transcript_json(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     room = room_for_moderator(name=name, actor=actor).room
+    require_teacher_tools(owner=room.owner, tools=["transcripts"])
     messages = selectors.transcript_messages(room=room, include_deleted=query_flag(request, "include_deleted"))
     return exports.download(
         request,

@@ -112,3 +112,15 @@ def start_cluster(transactional_db, tmp_path):
     for cluster in started:
         cluster.stop()
     _wait_for_sessions_to_end()
+
+
+@pytest.fixture
+def billing_daphne(transactional_db, tmp_path, stripe_standin, settings):
+    """A Daphne with billing on against localstripe, which sends it Stripe's webhooks."""
+    environment = server_environment(**stripe_standin.settings(price_id=settings.STRIPE_PRICE_ID))
+    server = DaphneProcess(env=environment, log_path=tmp_path / "daphne.log").start()
+    stripe_standin.send_webhooks_to(f"{server.http_url}/webhooks/stripe/")
+    yield server
+    stripe_standin.reset()
+    server.stop()
+    _wait_for_sessions_to_end()
