@@ -7,26 +7,18 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from accounts import services
 from accounts.payloads import me_payload
 from rooms.access import Actor, teacher_required
-from rooms.api.http import api_endpoint, json_body
+from rooms.api.http import json_body
 
 
-def _show(request: HttpRequest, teacher) -> HttpResponse:
-    return JsonResponse(me_payload(teacher))
+def get_me(request: HttpRequest, actor: Actor) -> HttpResponse:
+    return JsonResponse(me_payload(teacher_required(actor)))
 
 
-def _update(request: HttpRequest, teacher) -> HttpResponse:
+def update_me(request: HttpRequest, actor: Actor) -> HttpResponse:
+    teacher = teacher_required(actor)
     return JsonResponse(me_payload(services.teacher_update(teacher=teacher, changes=json_body(request))))
 
 
-ME_ACTIONS = {"GET": _show, "PATCH": _update}
-
-
-@api_endpoint(*ME_ACTIONS)
-def me(request: HttpRequest, actor: Actor) -> HttpResponse:
-    return ME_ACTIONS[request.method](request, teacher_required(actor))
-
-
-@api_endpoint("POST")
-def me_verification_email(request: HttpRequest, actor: Actor) -> HttpResponse:
+def send_verification_email(request: HttpRequest, actor: Actor) -> HttpResponse:
     services.teacher_verification_email_send(teacher=teacher_required(actor))
     return HttpResponse(status=202)

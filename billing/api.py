@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from billing import selectors, services
 from billing.payloads import invoice_payload, plan_payload
 from rooms.access import Actor, teacher_required
-from rooms.api.http import api_endpoint, json_body
+from rooms.api.http import json_body
 from todaysmeet.errors import Invalid, NotFound
 
 
@@ -23,19 +23,20 @@ def _plan_response(teacher, status: int = 200) -> JsonResponse:
     return JsonResponse({"plan": plan_payload(selectors.plan_for_teacher(teacher=teacher))}, status=status)
 
 
-@api_endpoint("POST")
-def setup_intent(request: HttpRequest, actor: Actor) -> HttpResponse:
+def create_setup_intent(request: HttpRequest, actor: Actor) -> HttpResponse:
     teacher = _billing_teacher(actor)
     client_secret = services.setup_intent_create(teacher=teacher)
     return JsonResponse({"client_secret": client_secret}, status=201)
 
 
-def _subscribe(request: HttpRequest, teacher) -> HttpResponse:
+def subscribe(request: HttpRequest, actor: Actor) -> HttpResponse:
+    teacher = _billing_teacher(actor)
     services.subscription_start(teacher=teacher, payment_method=json_body(request).get("payment_method"))
     return _plan_response(teacher, status=201)
 
 
-def _change(request: HttpRequest, teacher) -> HttpResponse:
+def change_subscription(request: HttpRequest, actor: Actor) -> HttpResponse:
+    teacher = _billing_teacher(actor)
     body = json_body(request)
     if set(body) != {"cancel_at_period_end"} or not isinstance(body["cancel_at_period_end"], bool):
         raise Invalid('Send {"cancel_at_period_end": true or false}.', field="cancel_at_period_end")
@@ -43,20 +44,12 @@ def _change(request: HttpRequest, teacher) -> HttpResponse:
     return _plan_response(teacher)
 
 
-def _cancel(request: HttpRequest, teacher) -> HttpResponse:
+def cancel_subscription(request: HttpRequest, actor: Actor) -> HttpResponse:
+    teacher = _billing_teacher(actor)
     services.subscription_cancel(teacher=teacher, cancel=True)
     return _plan_response(teacher)
 
 
-SUBSCRIPTION_ACTIONS = {"POST": _subscribe, "PATCH": _change, "DELETE": _cancel}
-
-
-@api_endpoint(*SUBSCRIPTION_ACTIONS)
-def subscription(request: HttpRequest, actor: Actor) -> HttpResponse:
-    return SUBSCRIPTION_ACTIONS[request.method](request, _billing_teacher(actor))
-
-
-@api_endpoint("GET")
-def invoices(request: HttpRequest, actor: Actor) -> HttpResponse:
+def list_invoices(request: HttpRequest, actor: Actor) -> HttpResponse:
     teacher = _billing_teacher(actor)
     return JsonResponse({"invoices": [invoice_payload(invoice) for invoice in selectors.invoice_list(teacher=teacher)]})

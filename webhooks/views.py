@@ -22,7 +22,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from rooms.api.http import error
+from todaysmeet.errors import error_response
 from webhooks.models import Delivery
 from webhooks.services import delivery_key, delivery_receive
 
@@ -38,12 +38,12 @@ class DeliveryFailed(Exception):
 
 def _answer(delivery: Delivery, ran: bool) -> JsonResponse:
     if delivery.status == Delivery.Status.FAILED:
-        return error("webhook_failed", "Handling the event failed; send it again.", 500)
+        return error_response("webhook_failed", "Handling the event failed; send it again.", 500)
     return JsonResponse({"id": delivery.pk, "status": delivery.status, "repeated": not ran})
 
 
 def _not_configured(provider: str) -> JsonResponse:
-    return error("not_found", f"The {provider} webhook is not configured here.", 404)
+    return error_response("not_found", f"The {provider} webhook is not configured here.", 404)
 
 
 @csrf_exempt
@@ -60,14 +60,14 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
             tolerance=STRIPE_SIGNATURE_TOLERANCE_SECONDS,
         )
     except (stripe.SignatureVerificationError, UnicodeDecodeError):
-        return error("bad_signature", "The Stripe-Signature header is missing, wrong or too old.", 400)
+        return error_response("bad_signature", "The Stripe-Signature header is missing, wrong or too old.", 400)
     try:
         event = json.loads(raw)
         event_id, event_type = event["id"], event["type"]
         if not isinstance(event_id, str) or not isinstance(event_type, str):
             raise TypeError
     except (ValueError, KeyError, TypeError):
-        return error("invalid_payload", "The body is not a Stripe event.", 400)
+        return error_response("invalid_payload", "The body is not a Stripe event.", 400)
     delivery, ran = delivery_receive(
         provider=Delivery.Provider.STRIPE, key=event_id, event_type=event_type, payload=event
     )
@@ -101,13 +101,13 @@ def mandrill_webhook(request: HttpRequest) -> HttpResponse:
         # event to _mandrill_event_record.
         response = _mandrill_view(request)
     except AnymailWebhookValidationFailure:
-        return error("bad_signature", "The X-Mandrill-Signature header is missing or wrong.", 403)
+        return error_response("bad_signature", "The X-Mandrill-Signature header is missing or wrong.", 403)
     except DeliveryFailed:
-        return error("webhook_failed", "Handling an event failed; send the batch again.", 500)
+        return error_response("webhook_failed", "Handling an event failed; send the batch again.", 500)
     except (ValueError, KeyError, TypeError, AttributeError):
         # Signed by Mandrill, yet not a batch of events (its form changed?).
         logger.exception("unreadable Mandrill webhook")
-        return error("invalid_payload", "mandrill_events is not a list of Mandrill events.", 400)
+        return error_response("invalid_payload", "mandrill_events is not a list of Mandrill events.", 400)
     return response
 
 
@@ -120,7 +120,7 @@ def mailchimp_webhook(request: HttpRequest, secret: str) -> HttpResponse:
     expected = settings.MAILCHIMP_WEBHOOK_SECRET
     # Mailchimp can't sign its posts: the secret in the URL is what authenticates them.
     if not expected or not constant_time_compare(secret, expected):
-        return error("not_found", "Not found.", 404)
+        return error_response("not_found", "Not found.", 404)
     if request.method != "POST":
         # Mailchimp checks the URL with a GET when the webhook is saved.
         return HttpResponse()
@@ -129,7 +129,7 @@ def mailchimp_webhook(request: HttpRequest, secret: str) -> HttpResponse:
     fired_at = fields.get("fired_at", "")
     email = next((fields[name] for name in MAILCHIMP_EVENT_EMAIL_FIELDS if fields.get(name)), "")
     if not event_type or not fired_at:
-        return error("invalid_payload", "A Mailchimp event has a type and a fired_at.", 400)
+        return error_response("invalid_payload", "A Mailchimp event has a type and a fired_at.", 400)
     delivery, ran = delivery_receive(
         provider=Delivery.Provider.MAILCHIMP,
         key=delivery_key(event_type, fired_at, email.strip().lower()),
