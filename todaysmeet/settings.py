@@ -149,7 +149,14 @@ POST_RATE_PER_MINUTE = env_int("POST_RATE_PER_MINUTE", 60, minimum=1)
 STREAM_REPLAY_LIMIT = env_int("STREAM_REPLAY_LIMIT", 500, minimum=1)
 # Largest JSON body the API reads; anything bigger is refused with 413.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 16 * 1024, minimum=1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+# The same for a page's form post (sign-in, a new room).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PAGE_MAX_BODY_BYTES", 256 * 1024, minimum=1024)
+
+# --- Server limits (`manage.py serve`, streaming/http_guard.py) ---------------
+# Seconds a connection may take to send a request's headers, and the longest
+# pause within a body; both bodies above are refused before they are read.
+HTTP_HEADER_TIMEOUT_SECONDS = env_int("HTTP_HEADER_TIMEOUT_SECONDS", 10, minimum=1)
+HTTP_BODY_TIMEOUT_SECONDS = env_int("HTTP_BODY_TIMEOUT_SECONDS", 10, minimum=1)
 
 # --- Internationalisation and static files -----------------------------------
 LANGUAGE_CODE = "en-us"
