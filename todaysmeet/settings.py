@@ -8,6 +8,7 @@ README for the full list). Development needs nothing set; production
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -178,6 +179,14 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Absolute base for room URLs in payloads, e.g. https://meet.example.org.
 # Unset, the URL follows the Host the client used.
 PUBLIC_URL = env_str("PUBLIC_URL")
+if PUBLIC_URL:
+    _public = urlsplit(PUBLIC_URL)
+    if _public.scheme not in {"http", "https"} or not _public.netloc:
+        raise ImproperlyConfigured(
+            f"PUBLIC_URL must be an http(s) URL such as https://meet.example.org, got {PUBLIC_URL!r}"
+        )
+    # Pages there may write and open websockets (todaysmeet/origins.py).
+    CSRF_TRUSTED_ORIGINS.append(f"{_public.scheme}://{_public.netloc}")
 if not DEBUG:
     # Production sits behind a TLS-terminating proxy (see deploy/).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
