@@ -26,7 +26,7 @@ from rooms.payloads import (
     report_resolved_data,
     room_updated_data,
 )
-from rooms.selectors import report_list
+from rooms.selectors import report_list, teacher_list
 from rooms.validation import (
     clean_client_id,
     clean_flag,
@@ -38,6 +38,7 @@ from rooms.validation import (
     clean_room_password,
     clean_slow_mode_seconds,
     clean_topic,
+    nickname_key,
 )
 from streaming.publish import (
     CLOSE_ROOM_DELETED,
@@ -229,6 +230,13 @@ def participant_join(
         if not isinstance(password, str) or not check_password(password, room.password_hash):
             raise Forbidden("That is not the room's password.", code="wrong_password", field="password")
     cleaned_nickname = clean_nickname(nickname)
+    if nickname_key(cleaned_nickname) in {nickname_key(teacher.name_in_rooms) for teacher in teacher_list(room=room)}:
+        # Teachers post under their name too; a student must not pass as one.
+        raise Invalid(
+            "That is the name of a teacher in this room. Pick another nickname.",
+            code="nickname_reserved",
+            field="nickname",
+        )
     token = token_generate()
     if rejoining is not None and rejoining.room_id == room.pk:
         with transaction.atomic():

@@ -91,6 +91,56 @@ def test_a_bad_nickname_returns_400(api, room, nickname):
     assert not Participant.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "nickname",
+    [
+        pytest.param("\u3164", id="hangul-filler"),
+        pytest.param("\u200b\u200bSam", id="zero-width-padded"),
+        pytest.param("\u200fowner", id="led-by-rlm"),
+        pytest.param("\U000e0020", id="tag-space"),
+    ],
+)
+def test_an_invisible_or_format_character_in_a_nickname_returns_400(api, room, nickname):
+    response = api.post("/api/rooms/biology/join", {"nickname": nickname})
+
+    assert error_of(response) == (400, "invalid")
+    assert response.body["error"]["field"] == "nickname"
+    assert not Participant.objects.exists()
+
+
+class TestTeacherNames:
+    @pytest.mark.parametrize("nickname", ["owner", "OWNER", " Owner ", "\uff4f\uff57\uff4e\uff45\uff52"])
+    def test_a_nickname_that_is_the_owners_name_in_the_room_returns_400(self, api, room, nickname):
+        response = api.post("/api/rooms/biology/join", {"nickname": nickname})
+
+        assert error_of(response) == (400, "nickname_reserved")
+        assert response.body["error"]["field"] == "nickname"
+        assert not Participant.objects.exists()
+
+    def test_a_co_moderators_display_name_is_reserved_too(self, api, room, moderator):
+        moderator.obj.display_name = "Ms Smith"
+        moderator.obj.save()
+
+        response = api.post("/api/rooms/biology/join", {"nickname": "ms smith"})
+
+        assert error_of(response) == (400, "nickname_reserved")
+
+    def test_a_name_that_only_starts_like_a_teachers_is_fine(self, api, room):
+        assert api.post("/api/rooms/biology/join", {"nickname": "owner2"}).status == 201
+
+    def test_a_teacher_of_another_room_lends_no_name(self, api, room, other_teacher):
+        assert api.post("/api/rooms/biology/join", {"nickname": "colleague"}).status == 201
+
+    def test_rejoining_under_a_teachers_name_is_refused_and_keeps_the_old_nickname(self, room):
+        browser = ApiClient()
+        browser.post("/api/rooms/biology/join", {"nickname": "Sam"})
+
+        response = browser.post("/api/rooms/biology/join", {"nickname": "Owner"})
+
+        assert error_of(response) == (400, "nickname_reserved")
+        assert Participant.objects.get().nickname == "Sam"
+
+
 def test_a_missing_nickname_returns_400(api, room):
     response = api.post("/api/rooms/biology/join", {})
 
