@@ -9,7 +9,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from accounts import services
-from todaysmeet.errors import ServiceError
+from todaysmeet import attempts
+from todaysmeet.errors import RateLimited, ServiceError
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -40,18 +41,27 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
-    error = None
-    email = ""
-    if request.method == "POST":
-        email = request.POST.get("email", "")
-        teacher = services.teacher_authenticate(email=email, password=request.POST.get("password", ""))
-        if teacher is None:
-            error = "Wrong email or password."
-        else:
-            auth.login(request, teacher)
-            return redirect(_next_url(request))
+    if request.method == "GET":
+        return _login_page(request)
+    email = request.POST.get("email", "")
+    account = services.sign_in_target(email)
+    try:
+        attempts.refuse_if_too_many_failures(request, attempts.SIGN_IN, target=account)
+    except RateLimited as refused:
+        response = _login_page(request, email=email, error=refused.message, status=429)
+        response["Retry-After"] = str(refused.retry_after)
+        return response
+    teacher = services.teacher_authenticate(email=email, password=request.POST.get("password", ""))
+    if teacher is None:
+        attempts.count_failure(request, attempts.SIGN_IN, target=account)
+        return _login_page(request, email=email, error="Wrong email or password.", status=400)
+    auth.login(request, teacher)
+    return redirect(_next_url(request))
+
+
+def _login_page(request: HttpRequest, *, email: str = "", error: str | None = None, status: int = 200) -> HttpResponse:
     context = {"email": email, "error": error, "next": _next_url(request)}
-    return render(request, "accounts/login.html", context, status=400 if error else 200)
+    return render(request, "accounts/login.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

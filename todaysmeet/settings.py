@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "django_ratelimit",
     "accounts",
     "rooms",
     "streaming",
@@ -129,6 +130,29 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# --- Cache: counters of failed guesses (todaysmeet/attempts.py) ---------------
+# Shared by every process through Redis. Without REDIS_URL there is only one
+# process (deploy/cluster refuses more), and its memory is enough.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX") or env_str("CHANNEL_LAYER_PREFIX") or "todaysmeet",
+            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SILENCED_SYSTEM_CHECKS = [
+    # django-ratelimit lists only memcached and django-redis; Django's own
+    # Redis cache has the atomic add and incr it needs.
+    "django_ratelimit.W001",
+    # It also refuses a process's own memory as not shared: true, and
+    # without REDIS_URL nothing else runs to share it with.
+    *([] if REDIS_URL else ["django_ratelimit.E003"]),
+]
+
 # --- Accounts ----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.Teacher"
 AUTH_PASSWORD_VALIDATORS = [
@@ -146,6 +170,19 @@ LOGOUT_REDIRECT_URL = "rooms:home"
 # refills at a steady rate.
 POST_RATE_BURST = env_int("POST_RATE_BURST", 20, minimum=1)
 POST_RATE_PER_MINUTE = env_int("POST_RATE_PER_MINUTE", 60, minimum=1)
+# Failed guesses, counted per client address and per target, in fixed
+# windows; past a limit every attempt is refused (429) until its window ends.
+FAILED_ATTEMPT_WINDOW_SECONDS = env_int("FAILED_ATTEMPT_WINDOW_SECONDS", 15 * 60, minimum=1)
+SIGN_IN_FAILURES_PER_ADDRESS = env_int("SIGN_IN_FAILURES_PER_ADDRESS", 20, minimum=1)
+SIGN_IN_FAILURES_PER_ACCOUNT = env_int("SIGN_IN_FAILURES_PER_ACCOUNT", 10, minimum=1)
+# A whole school may share one address, and a class mistypes.
+ROOM_PASSWORD_FAILURES_PER_ADDRESS = env_int("ROOM_PASSWORD_FAILURES_PER_ADDRESS", 50, minimum=1)
+ROOM_PASSWORD_FAILURES_PER_ROOM = env_int("ROOM_PASSWORD_FAILURES_PER_ROOM", 100, minimum=1)
+# The header a trusted proxy sets to the client's address (e.g. X-Real-IP);
+# unset, the address is the connection's. Never set it without such a proxy:
+# any client could then claim any address.
+CLIENT_ADDRESS_HEADER = env_str("CLIENT_ADDRESS_HEADER")
+RATELIMIT_IP_META_KEY = "todaysmeet.attempts.client_address"
 # A socket resuming from further back than this is told to reload instead.
 STREAM_REPLAY_LIMIT = env_int("STREAM_REPLAY_LIMIT", 500, minimum=1)
 # Largest JSON body the API reads; anything bigger is refused with 413.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts import services as account_services
+from accounts.services import sign_in_target
 from rooms import exports, selectors, services
 from rooms.access import (
     Actor,
@@ -33,7 +34,8 @@ from rooms.payloads import (
     room_payload,
 )
 from rooms.validation import could_be_in_room_name
-from todaysmeet.errors import Conflict, Invalid, Unauthenticated
+from todaysmeet import attempts
+from todaysmeet.errors import Conflict, Forbidden, Invalid, Unauthenticated
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -61,8 +63,11 @@ def teachers(request: HttpRequest, actor: Actor) -> HttpResponse:
 @api_endpoint("POST")
 def tokens(request: HttpRequest, actor: Actor) -> HttpResponse:
     body = json_body(request)
+    account = sign_in_target(body.get("email"))
+    attempts.refuse_if_too_many_failures(request, attempts.SIGN_IN, target=account)
     teacher = account_services.teacher_authenticate(email=body.get("email"), password=body.get("password"))
     if teacher is None:
+        attempts.count_failure(request, attempts.SIGN_IN, target=account)
         raise Unauthenticated("Wrong email or password.", code="invalid_credentials")
     return JsonResponse({"token": account_services.teacher_token_issue(teacher=teacher)})
 
@@ -116,9 +121,16 @@ def room_join(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     body = json_body(request)
     from_browser = actor.participant is None and "Authorization" not in request.headers
     rejoining = actor.remembered_participant_in(room) if from_browser else None
-    participant, token = services.participant_join(
-        room=room, nickname=body.get("nickname"), password=body.get("password"), rejoining=rejoining
-    )
+    if room.is_private:
+        attempts.refuse_if_too_many_failures(request, attempts.ROOM_PASSWORD, target=str(room.pk))
+    try:
+        participant, token = services.participant_join(
+            room=room, nickname=body.get("nickname"), password=body.get("password"), rejoining=rejoining
+        )
+    except Forbidden as refused:
+        if refused.code == "wrong_password":
+            attempts.count_failure(request, attempts.ROOM_PASSWORD, target=str(room.pk))
+        raise
     if from_browser:
         remember_participant(request, participant)
     return JsonResponse(

@@ -8,8 +8,10 @@ from django.test import Client
 from conftest import ApiClient
 from rooms import services
 from rooms.colors import PARTICIPANT_COLORS
-from rooms.models import Participant
+from rooms.models import Participant, Room
 from tests.assertions import error_of
+
+WRONG_GUESS = "meiosis"
 
 
 def contrast_on_white(color: str) -> float:
@@ -222,6 +224,91 @@ class TestPrivateRoom:
 
         assert error_of(response) == (403, "wrong_password")
         assert not Participant.objects.exists()
+
+    def guess(self, api, password=WRONG_GUESS, *, room="biology", address="192.0.2.1"):
+        return api.post(f"/api/rooms/{room}/join", {"nickname": "Sam", "password": password}, REMOTE_ADDR=address)
+
+    def test_sixty_wrong_guesses_from_one_address_meet_429_with_retry_after(self, api, private, settings):
+        statuses = [self.guess(api, f"guess-{index}").status for index in range(60)]
+
+        refused = self.guess(api, "mitosis")
+        assert statuses[0] == 403
+        assert 429 in statuses
+        assert error_of(refused) == (429, "too_many_attempts")
+        assert 1 <= int(refused.headers["Retry-After"]) <= settings.FAILED_ATTEMPT_WINDOW_SECONDS
+        assert not Participant.objects.exists()
+
+    def test_guesses_from_many_addresses_hold_the_room(self, api, private, settings):
+        settings.ROOM_PASSWORD_FAILURES_PER_ROOM = 5
+        for index in range(5):
+            self.guess(api, address=f"192.0.2.{index + 1}")
+
+        response = self.guess(api, "mitosis", address="198.51.100.7")
+
+        assert error_of(response) == (429, "too_many_attempts")
+
+    def test_an_address_guessing_across_rooms_is_held_everywhere(self, api, private, owner, settings):
+        settings.ROOM_PASSWORD_FAILURES_PER_ADDRESS = 4
+        services.room_create(owner=owner.obj, name="chemistry")
+        chemistry = Room.objects.get(name="chemistry")
+        services.room_update(room=chemistry, changes={"password": "benzene"}, base_url="http://testserver/")
+        for room in ["biology", "chemistry", "biology", "chemistry"]:
+            self.guess(api, room=room)
+
+        assert error_of(self.guess(api, "benzene", room="chemistry")) == (429, "too_many_attempts")
+        assert self.guess(api, "benzene", room="chemistry", address="198.51.100.7").status == 201
+
+    def test_a_class_joining_with_the_right_password_is_never_held(self, private, settings):
+        settings.ROOM_PASSWORD_FAILURES_PER_ADDRESS = 3
+        school = "203.0.113.9"
+        ApiClient().post("/api/rooms/biology/join", {"nickname": "typo", "password": "mitosi"}, REMOTE_ADDR=school)
+
+        statuses = {
+            ApiClient()
+            .post(
+                "/api/rooms/biology/join", {"nickname": f"student {index}", "password": "mitosis"}, REMOTE_ADDR=school
+            )
+            .status
+            for index in range(35)
+        }
+
+        assert statuses == {201}
+
+    def test_asking_without_a_password_is_not_a_guess(self, api, private, settings):
+        settings.ROOM_PASSWORD_FAILURES_PER_ROOM = 2
+        for _ in range(5):
+            api.post("/api/rooms/biology/join", {"nickname": "Sam"})
+
+        assert self.guess(api, "mitosis").status == 201
+
+    def test_behind_a_trusted_proxy_its_header_names_the_address(self, api, private, settings):
+        settings.CLIENT_ADDRESS_HEADER = "X-Real-IP"
+        settings.ROOM_PASSWORD_FAILURES_PER_ADDRESS = 2
+        settings.ROOM_PASSWORD_FAILURES_PER_ROOM = 100
+        proxy = "127.0.0.1"
+        for _ in range(2):
+            api.post(
+                "/api/rooms/biology/join",
+                {"nickname": "x", "password": "no"},
+                REMOTE_ADDR=proxy,
+                HTTP_X_REAL_IP="192.0.2.1",
+            )
+
+        held = api.post(
+            "/api/rooms/biology/join",
+            {"nickname": "Sam", "password": "mitosis"},
+            REMOTE_ADDR=proxy,
+            HTTP_X_REAL_IP="192.0.2.1",
+        )
+        other = api.post(
+            "/api/rooms/biology/join",
+            {"nickname": "Sam", "password": "mitosis"},
+            REMOTE_ADDR=proxy,
+            HTTP_X_REAL_IP="198.51.100.7",
+        )
+
+        assert error_of(held) == (429, "too_many_attempts")
+        assert other.status == 201
 
     def test_the_password_is_checked_before_the_nickname(self, api, private):
         assert error_of(api.post("/api/rooms/biology/join", {"nickname": ""})) == (403, "password_required")
