@@ -61,6 +61,14 @@ def test_production_is_clean_under_the_deploy_checks():
     assert "no issues" in result.stdout
 
 
+def test_production_with_redis_is_clean_under_the_deploy_checks():
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=production_env(REDIS_URL="redis://127.0.0.1:6379/0")
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_pages_at_the_public_url_are_trusted_origins():
     result = manage(
         "shell",
