@@ -9,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from accounts import services
-from todaysmeet import attempts
+from accounts.sign_in import teacher_sign_in
 from todaysmeet.errors import RateLimited, ServiceError
 
 
@@ -44,16 +44,13 @@ def login(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _login_page(request)
     email = request.POST.get("email", "")
-    account = services.sign_in_target(email)
     try:
-        attempts.refuse_if_too_many_failures(request, attempts.SIGN_IN, target=account)
+        teacher = teacher_sign_in(request, email=email, password=request.POST.get("password", ""))
     except RateLimited as refused:
         response = _login_page(request, email=email, error=refused.message, status=429)
         response["Retry-After"] = str(refused.retry_after)
         return response
-    teacher = services.teacher_authenticate(email=email, password=request.POST.get("password", ""))
     if teacher is None:
-        attempts.count_failure(request, attempts.SIGN_IN, target=account)
         return _login_page(request, email=email, error="Wrong email or password.", status=400)
     auth.login(request, teacher)
     return redirect(_next_url(request))

@@ -19,8 +19,9 @@ here ends when a request's headers and body are in, and Daphne takes the
 connection over from this channel while handling that request.
 
 Twisted's HTTPChannel hooks used here (allHeadersReceived, rawDataReceived,
-allContentReceived, requestDone, `length`, `_path`) are checked at start-up by
-streaming/server_internals.py; Twisted is pinned in requirements.txt.
+allContentReceived, requestDone, `length`) are checked at start-up by
+streaming/server_internals.py, and `_path` by tests/integration/test_http_guard.py;
+Twisted is pinned in requirements.txt.
 """
 
 from __future__ import annotations

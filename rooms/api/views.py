@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts import services as account_services
-from accounts.services import sign_in_target
+from accounts.sign_in import teacher_sign_in
 from rooms import exports, selectors, services
 from rooms.access import (
     Actor,
@@ -63,11 +63,8 @@ def teachers(request: HttpRequest, actor: Actor) -> HttpResponse:
 @api_endpoint("POST")
 def tokens(request: HttpRequest, actor: Actor) -> HttpResponse:
     body = json_body(request)
-    account = sign_in_target(body.get("email"))
-    attempts.refuse_if_too_many_failures(request, attempts.SIGN_IN, target=account)
-    teacher = account_services.teacher_authenticate(email=body.get("email"), password=body.get("password"))
+    teacher = teacher_sign_in(request, email=body.get("email"), password=body.get("password"))
     if teacher is None:
-        attempts.count_failure(request, attempts.SIGN_IN, target=account)
         raise Unauthenticated("Wrong email or password.", code="invalid_credentials")
     return JsonResponse({"token": account_services.teacher_token_issue(teacher=teacher)})
 
