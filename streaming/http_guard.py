@@ -79,13 +79,16 @@ class GuardedHTTPChannel(HTTPChannel):
         self._receiving_body = False
         self._body_bytes = 0
         self._refused = False
+        # No byte of a request yet: a connection opened, or kept alive, and then left idle.
+        self._idle = True
 
     def connectionMade(self) -> None:
         super().connectionMade()
-        self._set_deadline(self.limits.header_timeout, self._headers_too_slow)
+        self._await_request()
 
     def dataReceived(self, data: bytes) -> None:
         if not self._refused:
+            self._idle = False
             super().dataReceived(data)
 
     def allHeadersReceived(self) -> None:
@@ -125,15 +128,26 @@ class GuardedHTTPChannel(HTTPChannel):
         # Armed before the parent replays any pipelined bytes, whose complete
         # headers then cancel it at once.
         if self.persistent:
-            self._set_deadline(self.limits.header_timeout, self._headers_too_slow)
+            self._await_request()
         super().requestDone(request)
 
     def connectionLost(self, reason) -> None:
         self._cancel_deadline()
         super().connectionLost(reason)
 
+    def _await_request(self) -> None:
+        self._idle = True
+        self._set_deadline(self.limits.header_timeout, self._headers_too_slow)
+
     def _headers_too_slow(self) -> None:
         self._deadline = None
+        if self._idle:
+            # Nothing was asked, so nothing is answered: a client that sends
+            # a request just now on a kept-alive connection retries it on a
+            # new one when it sees the close, and would be confused by a 408.
+            self._refused = True
+            self.transport.loseConnection()
+            return
         self._refuse(408, "Request Timeout", "The request headers took too long.")
 
     def _body_stalled(self) -> None:

@@ -206,3 +206,16 @@ async def test_hundreds_of_slow_header_senders_are_closed_and_open_websockets_ar
     print(f"{SLOW_CLIENTS} slow clients closed after {closed_after:.1f}s")
     assert listener.connections == 1
     assert listener.visible_messages() == {posted["id"]: "still here"}
+
+
+def test_an_idle_connection_is_closed_quietly_and_a_kept_alive_one_too(start_servers):
+    (server,) = start_servers(1, redis=None, HTTP_HEADER_TIMEOUT_SECONDS=str(SHORT_TIMEOUT_SECONDS))
+
+    with connect(server.port) as silent, connect(server.port) as kept_alive:
+        kept_alive.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        silent_answer = read_answer(silent)
+        kept_alive_answer = read_answer(kept_alive)
+
+    assert silent_answer == b""
+    assert kept_alive_answer.count(b"HTTP/1.1 ") == 1
+    assert kept_alive_answer.startswith(b"HTTP/1.1 200 OK")
