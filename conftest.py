@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.cache import caches
 from django.test import Client
 
 from todaysmeet import clock as app_clock
@@ -47,6 +49,14 @@ def fast_password_hashing(request):
     settings = request.getfixturevalue("settings")
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_attempt_counters(settings, monkeypatch):
+    """Counts of failed guesses start from nothing in each test, in this process and in the servers it starts."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+    caches["default"].clear()
+    monkeypatch.setenv("CACHE_KEY_PREFIX", f"test-{uuid.uuid4().hex}")
 
 
 @pytest.fixture(autouse=True)

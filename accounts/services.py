@@ -60,6 +60,15 @@ def teacher_create(*, email: object, password: object) -> Teacher:
     return teacher
 
 
+def sign_in_target(email: object) -> str:
+    """The account a sign-in attempt is for, as failed attempts are counted against it."""
+    try:
+        return clean_email(email)
+    except Invalid:
+        # Not an address anyone has; still a target, so the guesser gains nothing.
+        return str(email)[:EMAIL_MAX].strip().lower()
+
+
 def teacher_authenticate(*, email: object, password: object) -> Teacher | None:
     if not isinstance(password, str):
         return None

@@ -17,9 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import services
 from accounts.forms import TeacherPasswordResetForm
 from accounts.models import Teacher
+from accounts.sign_in import teacher_sign_in
 from accounts.verification import email_verification_tokens
-from billing.views import plan_section_context
-from todaysmeet.errors import ServiceError
+from billing.views import allows_stripe_js, plan_section_context
+from todaysmeet.errors import RateLimited, ServiceError
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -50,18 +51,24 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
-    error = None
-    email = ""
-    if request.method == "POST":
-        email = request.POST.get("email", "")
-        teacher = services.teacher_authenticate(email=email, password=request.POST.get("password", ""))
-        if teacher is None:
-            error = "Wrong email or password."
-        else:
-            auth.login(request, teacher)
-            return redirect(_next_url(request))
+    if request.method == "GET":
+        return _login_page(request)
+    email = request.POST.get("email", "")
+    try:
+        teacher = teacher_sign_in(request, email=email, password=request.POST.get("password", ""))
+    except RateLimited as refused:
+        response = _login_page(request, email=email, error=refused.message, status=429)
+        response["Retry-After"] = str(refused.retry_after)
+        return response
+    if teacher is None:
+        return _login_page(request, email=email, error="Wrong email or password.", status=400)
+    auth.login(request, teacher)
+    return redirect(_next_url(request))
+
+
+def _login_page(request: HttpRequest, *, email: str = "", error: str | None = None, status: int = 200) -> HttpResponse:
     context = {"email": email, "error": error, "next": _next_url(request)}
-    return render(request, "accounts/login.html", context, status=400 if error else 200)
+    return render(request, "accounts/login.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -73,9 +80,9 @@ def logout(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/logout.html")
 
 
-# The one page that loads Stripe.js (the plan section's card form): a
-# Content-Security-Policy must allow STRIPE_JS_URL's origin here, and only here.
-# Its script calls the JSON API, which needs the CSRF cookie.
+# The one page that loads Stripe.js (the plan section's card form). Its
+# script calls the JSON API, which needs the CSRF cookie.
+@allows_stripe_js
 @ensure_csrf_cookie
 @login_required
 @require_http_methods(["GET", "POST"])

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -39,3 +43,32 @@ def plan_required_page(request: HttpRequest, refusal: PaymentRequired) -> HttpRe
         {"message": refusal.message, "upgrade_url": refusal.extra.get("upgrade_url"), "price_label": PLAN_PRICE_LABEL},
         status=refusal.status,
     )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def allows_stripe_js(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Widen the Content-Security-Policy of the page with the card form, and of no other, for Stripe.js.
+
+    Read per request, not at import: STRIPE_JS_URL and STRIPE_API_BASE point
+    at localstripe in development and tests. Stripe.js loads from its own
+    origin, frames its card fields (and 3-D Secure) from there and from
+    hooks.stripe.com, and calls the API origin.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.BILLING_ENABLED:
+            return view(request, *args, **kwargs)
+        script_origin = _origin(settings.STRIPE_JS_URL)
+        policy = {
+            "script-src": [script_origin],
+            "frame-src": [script_origin, "https://hooks.stripe.com"],
+            "connect-src": [_origin(settings.STRIPE_API_BASE)],
+        }
+        return csp_update(policy)(view)(request, *args, **kwargs)
+
+    return wrapped

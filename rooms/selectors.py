@@ -123,6 +123,11 @@ def moderator_list(*, room: Room) -> list[Teacher]:
     return [link.teacher for link in RoomModerator.objects.filter(room=room).select_related("teacher")]
 
 
+def teacher_list(*, room: Room) -> list[Teacher]:
+    """The room's owner, then its co-moderators."""
+    return [room.owner, *moderator_list(room=room)]
+
+
 def participant_list(*, room: Room) -> QuerySet[Participant]:
     """Everyone who joined, in order of joining, each with `post_count` (deleted posts included)."""
     return Participant.objects.filter(room=room).annotate(post_count=Count("message")).order_by("joined_at", "pk")

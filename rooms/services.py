@@ -32,6 +32,7 @@ from rooms.payloads import (
     report_resolved_data,
     room_updated_data,
 )
+from rooms.selectors import teacher_list
 from rooms.validation import (
     RoomChanges,
     clean_client_id,
@@ -42,6 +43,7 @@ from rooms.validation import (
     clean_room_changes,
     clean_room_name,
     clean_topic,
+    nickname_key,
 )
 from streaming.close_codes import CLOSE_ROOM_DELETED, CLOSE_UNAUTHORIZED
 from streaming.publish import room_event_publish_on_commit, room_sockets_close_on_commit
@@ -227,6 +229,13 @@ def participant_join(
         if not isinstance(password, str) or not check_password(password, room.password_hash):
             raise Forbidden("That is not the room's password.", code="wrong_password", field="password")
     cleaned_nickname = clean_nickname(nickname)
+    if nickname_key(cleaned_nickname) in {nickname_key(teacher.name_in_rooms) for teacher in teacher_list(room=room)}:
+        # Teachers post under their name too; a student must not pass as one.
+        raise Invalid(
+            "That is the name of a teacher in this room. Pick another nickname.",
+            code="nickname_reserved",
+            field="nickname",
+        )
     token = token_generate()
     if rejoining is not None and rejoining.room_id == room.pk:
         with transaction.atomic():

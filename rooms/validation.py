@@ -23,12 +23,39 @@ TOPIC_MAX = 200
 MESSAGE_MAX = 280
 REPORT_REASON_MAX = 200
 SLOW_MODE_MAX_SECONDS = 300
-ROOM_PASSWORD_MIN, ROOM_PASSWORD_MAX = 4, 128
+ROOM_PASSWORD_MIN, ROOM_PASSWORD_MAX = 6, 128
 # What a teacher may change about a room (PATCH /api/rooms/<name>).
 ROOM_SETTINGS = ("topic", "paused", "closed", "slow_mode_seconds", "password")
 DEFAULT_LIFETIME = Room.Lifetime.ONE_WEEK
 # Bidi overrides and isolates let one message reorder the text around it.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Unicode's Default_Ignorable_Code_Point property (DerivedCoreProperties.txt):
+# what a renderer draws as nothing. Most are format characters (category Cf);
+# the rest are fillers that look like letters (U+3164 HANGUL FILLER, U+115F,
+# U+1160, U+FFA0), variation selectors, and reserved code points.
+DEFAULT_IGNORABLE_RANGES = (
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+ZERO_WIDTH_JOINER = "\u200d"
+EMOJI_PRESENTATION_SELECTORS = frozenset("\ufe0e\ufe0f")
+# Characters that draw nothing although their category says they would.
+BLANK_CHARACTERS = frozenset("\u2800")
 
 
 def _has_forbidden_characters(text: str, *, allowed: str = "") -> bool:
@@ -81,15 +108,64 @@ def clean_topic(value: object) -> str:
     return topic
 
 
+def is_default_ignorable(char: str) -> bool:
+    point = ord(char)
+    return any(first <= point <= last for first, last in DEFAULT_IGNORABLE_RANGES)
+
+
+def _is_emoji_glue(nickname: str, index: int) -> bool:
+    """Whether the joiner or selector at `index` only holds an emoji together.
+
+    A presentation selector follows a visible character (as in "❤️"); a
+    zero-width joiner stands between two symbols, skin tones and selectors
+    aside (as in "🧑🏽‍💻"). Neither can then make a name look empty, or
+    like another name: nickname_key drops them.
+    """
+    char = nickname[index]
+    before = nickname[index - 1] if index else ""
+    if char in EMOJI_PRESENTATION_SELECTORS:
+        return bool(before) and _is_visible(before)
+    if char != ZERO_WIDTH_JOINER:
+        return False
+    after = nickname[index + 1] if index + 1 < len(nickname) else ""
+    base = nickname[:index].rstrip("".join(EMOJI_PRESENTATION_SELECTORS))
+    while base and unicodedata.category(base[-1]) == "Sk":
+        base = base[:-1]
+    return bool(base and after) and unicodedata.category(base[-1]) == "So" and unicodedata.category(after) == "So"
+
+
+def _is_visible(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LNPS" and not is_default_ignorable(char) and char not in BLANK_CHARACTERS
+
+
+def _is_invisible_or_format(nickname: str, index: int) -> bool:
+    char = nickname[index]
+    if unicodedata.category(char) in {"Cf", "Zl", "Zp"} or is_default_ignorable(char):
+        return not _is_emoji_glue(nickname, index)
+    return False
+
+
 def clean_nickname(value: object) -> str:
     if not isinstance(value, str):
         raise Invalid("A nickname is required.", field="nickname")
     nickname = value.strip()
     if not 1 <= len(nickname) <= NICKNAME_MAX:
         raise Invalid(f"A nickname is 1–{NICKNAME_MAX} characters.", field="nickname")
-    if _has_forbidden_characters(nickname):
-        raise Invalid("The nickname contains characters that are not allowed.", field="nickname")
+    if _has_forbidden_characters(nickname) or any(
+        _is_invisible_or_format(nickname, index) for index in range(len(nickname))
+    ):
+        raise Invalid(
+            "The nickname contains invisible or formatting characters that are not allowed.", field="nickname"
+        )
+    if not any(_is_visible(char) for char in nickname):
+        raise Invalid("A nickname needs at least one visible letter, digit or symbol.", field="nickname")
     return nickname
+
+
+def nickname_key(name: str) -> str:
+    """The form in which two names count as the same: compatibility-folded, any case, joiners dropped."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return " ".join("".join(char for char in folded if not is_default_ignorable(char)).split())
 
 
 def clean_message_text(value: object) -> str:

@@ -25,6 +25,9 @@ from streaming.snapshot import StartRequest
 
 logger = logging.getLogger(__name__)
 
+# As on the HTTP API: more digits than any seq could have is not a cursor
+# (and int() refuses thousands of digits with a ValueError).
+SINCE_DIGITS_MAX = 30
 # Live frames held for one socket while it replays history; a socket that
 # falls this far behind is closed and resumes later with `since`.
 SOCKET_BACKLOG_LIMIT = 2000
@@ -37,7 +40,7 @@ def _since_from_query(query_string: bytes) -> tuple[bool, int | None]:
     if not values:
         return True, None
     raw = values[-1]
-    if not raw.isascii() or not raw.isdigit():
+    if not raw.isascii() or not raw.isdigit() or len(raw) > SINCE_DIGITS_MAX:
         return False, None
     return True, int(raw)
 

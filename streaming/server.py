@@ -23,6 +23,7 @@ from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet import reactor
 
 from streaming.close_codes import CLOSE_SERVICE_RESTART, CLOSE_TOO_SLOW
+from streaming.http_guard import HttpLimits, guard_connections
 from streaming.hub import room_hub_close
 from streaming.lifecycle import drain_sockets
 from streaming.signals import call_on_signals
@@ -62,6 +63,7 @@ class GracefulServer(Server):
         drain_seconds: float = 3.0,
         http_grace_seconds: float = 10.0,
         send_buffer_limit: int,
+        http_limits: HttpLimits | None = None,
         **kwargs,
     ) -> None:
         kwargs.setdefault("signal_handlers", False)
@@ -77,10 +79,27 @@ class GracefulServer(Server):
         self.send_buffer_limit = send_buffer_limit
         self.ports: list = []
         self.draining = False
+        self.http_limits = http_limits
+        self.listen_failure: str | None = None
 
     def listen_success(self, port) -> None:
         self.ports.append(port)
+        self._guard_http(port)
         super().listen_success(port)
+
+    # --- Listening and HTTP connection limits (streaming/http_guard.py) -----
+
+    def _guard_http(self, port) -> None:
+        # Daphne's run() builds its HTTP factory and listens with it at once;
+        # nothing has connected before the reactor runs, so this is the moment.
+        if self.http_limits is not None:
+            guard_connections(port.factory, self.http_limits)
+
+    def listen_error(self, failure) -> None:
+        # Daphne logs this and stops, and the process would exit 0 as if it
+        # had served; `manage.py serve` turns it into an error exit instead.
+        self.listen_failure = failure.getErrorMessage()
+        super().listen_error(failure)
 
     def protocol_connected(self, protocol) -> None:
         super().protocol_connected(protocol)

@@ -67,6 +67,33 @@ def test_production_is_clean_under_the_deploy_checks():
     assert "no issues" in result.stdout
 
 
+def test_production_with_redis_is_clean_under_the_deploy_checks():
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=production_env(REDIS_URL="redis://127.0.0.1:6379/0")
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pages_at_the_public_url_are_trusted_origins():
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.CSRF_TRUSTED_ORIGINS)",
+        env=production_env(PUBLIC_URL="https://meet.example.org/", CSRF_TRUSTED_ORIGINS="https://board.example.org"),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['https://board.example.org', 'https://meet.example.org']"
+
+
+def test_a_public_url_that_is_not_an_http_url_refuses_to_start():
+    result = manage("check", env={"PUBLIC_URL": "meet.example.org"})
+
+    assert result.returncode != 0
+    assert "PUBLIC_URL must be an http(s) URL" in result.stderr
+
+
 def test_production_without_a_secret_key_refuses_to_start():
     env = production_env()
     del env["DJANGO_SECRET_KEY"]

@@ -14,10 +14,10 @@ django_http_application = SyncMiddlewareASGIHandler()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from streaming.origin import OriginValidator  # noqa: E402
 from streaming.routing import websocket_urlpatterns  # noqa: E402
+from todaysmeet.static_files import StaticFiles  # noqa: E402
 
 # Bounded, reused database connections under ASGI (see todaysmeet/sync_threads.py).
 application = PinnedSyncThreads(
@@ -25,7 +25,7 @@ application = PinnedSyncThreads(
         {
             # In production nginx serves /static/ first (deploy/); this keeps a
             # bare `make run` complete.
-            "http": ASGIStaticFilesHandler(django_http_application),
+            "http": StaticFiles(django_http_application),
             # The origin is checked first, before any cookie is read. The session
             # is loaded lazily, only for a private room: Channels' AuthMiddleware
             # would load it, and the teacher, on every connect to every room.

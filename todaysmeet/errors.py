@@ -62,6 +62,11 @@ class TooLarge(ServiceError):
     code = "too_large"
 
 
+class UnsupportedMediaType(ServiceError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class RateLimited(ServiceError):
     status = 429
     code = "rate_limited"

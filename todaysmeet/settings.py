@@ -8,8 +8,10 @@ README for the full list). Development needs nothing set; production
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -40,6 +42,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "anymail",
+    "csp",
+    "django_ratelimit",
     "accounts",
     "rooms",
     "streaming",
@@ -49,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -131,6 +136,29 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# --- Cache: counters of failed guesses (todaysmeet/attempts.py) ---------------
+# Shared by every process through Redis. Without REDIS_URL there is only one
+# process (deploy/cluster refuses more), and its memory is enough.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX") or env_str("CHANNEL_LAYER_PREFIX") or "todaysmeet",
+            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SILENCED_SYSTEM_CHECKS = [
+    # django-ratelimit lists only memcached and django-redis; Django's own
+    # Redis cache has the atomic add and incr it needs.
+    "django_ratelimit.W001",
+    # It also refuses a process's own memory as not shared: true, and
+    # without REDIS_URL nothing else runs to share it with.
+    *([] if REDIS_URL else ["django_ratelimit.E003"]),
+]
+
 # --- Accounts ----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.Teacher"
 AUTH_PASSWORD_VALIDATORS = [
@@ -184,11 +212,31 @@ if STRIPE_TIMEOUT_SECONDS > 9:
 # refills at a steady rate.
 POST_RATE_BURST = env_int("POST_RATE_BURST", 20, minimum=1)
 POST_RATE_PER_MINUTE = env_int("POST_RATE_PER_MINUTE", 60, minimum=1)
+# Failed guesses, counted per client address and per target, in fixed
+# windows; past a limit every attempt is refused (429) until its window ends.
+FAILED_ATTEMPT_WINDOW_SECONDS = env_int("FAILED_ATTEMPT_WINDOW_SECONDS", 15 * 60, minimum=1)
+SIGN_IN_FAILURES_PER_ADDRESS = env_int("SIGN_IN_FAILURES_PER_ADDRESS", 20, minimum=1)
+SIGN_IN_FAILURES_PER_ACCOUNT = env_int("SIGN_IN_FAILURES_PER_ACCOUNT", 10, minimum=1)
+# A whole school may share one address, and a class mistypes.
+ROOM_PASSWORD_FAILURES_PER_ADDRESS = env_int("ROOM_PASSWORD_FAILURES_PER_ADDRESS", 50, minimum=1)
+ROOM_PASSWORD_FAILURES_PER_ROOM = env_int("ROOM_PASSWORD_FAILURES_PER_ROOM", 100, minimum=1)
+# The header a trusted proxy sets to the client's address (e.g. X-Real-IP);
+# unset, the address is the connection's. Never set it without such a proxy:
+# any client could then claim any address.
+CLIENT_ADDRESS_HEADER = env_str("CLIENT_ADDRESS_HEADER")
+RATELIMIT_IP_META_KEY = "todaysmeet.attempts.client_address"
 # A socket resuming from further back than this is told to reload instead.
 STREAM_REPLAY_LIMIT = env_int("STREAM_REPLAY_LIMIT", 500, minimum=1)
 # Largest JSON body the API reads; anything bigger is refused with 413.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 16 * 1024, minimum=1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+# The same for a page's form post (sign-in, a new room).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PAGE_MAX_BODY_BYTES", 256 * 1024, minimum=1024)
+
+# --- Server limits (`manage.py serve`, streaming/http_guard.py) ---------------
+# Seconds a connection may take to send a request's headers, and the longest
+# pause within a body; both bodies above are refused before they are read.
+HTTP_HEADER_TIMEOUT_SECONDS = env_int("HTTP_HEADER_TIMEOUT_SECONDS", 10, minimum=1)
+HTTP_BODY_TIMEOUT_SECONDS = env_int("HTTP_BODY_TIMEOUT_SECONDS", 10, minimum=1)
 
 # --- Internationalisation and static files -----------------------------------
 LANGUAGE_CODE = "en-us"
@@ -206,10 +254,35 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Every page's scripts and styles are our own files (page data travels in
+# <script type="application/json">, which runs nothing), so nothing inline
+# runs, and nothing from elsewhere loads. A view that needs more widens its
+# own policy with csp.decorators.csp_update (docs/security.md).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+    }
+}
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Absolute base for room URLs in payloads, e.g. https://meet.example.org.
 # Unset, the URL follows the Host the client used.
 PUBLIC_URL = env_str("PUBLIC_URL")
+if PUBLIC_URL:
+    _public = urlsplit(PUBLIC_URL)
+    if _public.scheme not in {"http", "https"} or not _public.netloc:
+        raise ImproperlyConfigured(
+            f"PUBLIC_URL must be an http(s) URL such as https://meet.example.org, got {PUBLIC_URL!r}"
+        )
+    # Pages there may write and open websockets (todaysmeet/origins.py).
+    CSRF_TRUSTED_ORIGINS.append(f"{_public.scheme}://{_public.netloc}")
 # Links in emails can't follow a Host header (nor should a password reset
 # link): they are built on PUBLIC_URL, or on `make run`'s address.
 EMAIL_LINK_BASE = (PUBLIC_URL or "http://127.0.0.1:8000").rstrip("/")

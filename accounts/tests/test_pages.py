@@ -98,6 +98,30 @@ def test_a_wrong_password_shows_an_error(client, owner):
     assert signed_in_email(client) is None
 
 
+def test_too_many_wrong_passwords_hold_the_login_page_with_a_clear_message(client, owner, settings):
+    settings.SIGN_IN_FAILURES_PER_ACCOUNT = 3
+    wrong = {"email": "owner@school.example", "password": "wrong"}
+    statuses = [client.post("/accounts/login/", wrong).status_code for _ in range(3)]
+
+    response = client.post("/accounts/login/", {"email": "owner@school.example", "password": PASSWORD})
+
+    assert statuses == [400, 400, 400]
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= settings.FAILED_ATTEMPT_WINDOW_SECONDS
+    assert "Too many failed sign-ins. Try again in" in response.content.decode()
+    assert signed_in_email(client) is None
+
+
+def test_sign_ins_through_the_page_and_the_api_count_together(client, api, owner, settings):
+    settings.SIGN_IN_FAILURES_PER_ACCOUNT = 2
+    client.post("/accounts/login/", {"email": "owner@school.example", "password": "wrong"})
+    api.post("/api/tokens", {"email": "owner@school.example", "password": "wrong"})
+
+    response = client.post("/accounts/login/", {"email": "owner@school.example", "password": PASSWORD})
+
+    assert response.status_code == 429
+
+
 # --- Log out -----------------------------------------------------------------
 
 

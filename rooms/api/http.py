@@ -21,9 +21,11 @@ from todaysmeet.errors import (
     ServiceError,
     TooLarge,
     Unauthenticated,
+    UnsupportedMediaType,
     error_response,
     error_response_from,
 )
+from todaysmeet.origins import is_trusted_origin, normalized_origin, request_own_origin
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HTTP_METHODS = SAFE_METHODS | {"POST", "PUT", "PATCH", "DELETE"}
@@ -122,15 +124,40 @@ def _csrf_failure(request: HttpRequest) -> HttpResponse | None:
     return CsrfViewMiddleware(lambda _: HttpResponse()).process_view(request, None, (), {})
 
 
+def _has_body(request: HttpRequest) -> bool:
+    return int(request.META.get("CONTENT_LENGTH") or 0) > 0 or "HTTP_TRANSFER_ENCODING" in request.META
+
+
+def _check_write(request: HttpRequest) -> None:
+    """Refuse a write whose body isn't JSON, or that a page on another site made a browser send.
+
+    No HTML form can send application/json, so a browser sends such a body
+    only from a script, and a cross-site script only after a CORS preflight
+    that we never grant. A write without a body needs no Content-Type.
+
+    A browser marks every cross-site write with its page's Origin (or at
+    least a Referer); it is checked even without a session cookie, because a
+    write such as join *sets* one: a forged join would sign the visitor out.
+    Bearer clients carry no ambient credentials, so there is nothing to forge.
+    A cookie write must also pass the CSRF token check Django's middleware makes.
+    """
+    if _has_body(request) and request.content_type != "application/json":
+        raise UnsupportedMediaType("Send the body as JSON, with Content-Type: application/json.")
+    if "Authorization" in request.headers:
+        return
+    page = request.headers.get("Origin") or normalized_origin(request.headers.get("Referer", ""))
+    if page is not None and not is_trusted_origin(page, own=request_own_origin(request)):
+        raise Forbidden("This request came from a page on another site.", code="csrf_failed")
+    if settings.SESSION_COOKIE_NAME in request.COOKIES and _csrf_failure(request) is not None:
+        raise Forbidden("CSRF check failed. Reload the page and try again.", code="csrf_failed")
+
+
 def api_endpoint(**views: ApiView) -> Callable[..., HttpResponse]:
     """One URL's Django view: one view function per method, as in api_endpoint(GET=…, POST=…).
 
-    Answers 405 (with Allow) for any other method, then authenticates,
-    enforces CSRF for cookie writes, calls the method's view with the actor,
-    and renders every ServiceError as JSON. Bearer clients, and requests with
-    no session cookie, carry no ambient credentials, so there is nothing to
-    forge; a browser's cookie-authenticated write still has to pass the same
-    check Django's middleware would make.
+    Answers 405 (with Allow) for any other method, then checks writes (see
+    _check_write), authenticates, calls the method's view with the actor,
+    and renders every ServiceError as JSON.
     """
     unknown = set(views) - HTTP_METHODS
     if unknown:
@@ -145,10 +172,9 @@ def api_endpoint(**views: ApiView) -> Callable[..., HttpResponse]:
             response["Allow"] = allow
             return response
         try:
+            if request.method not in SAFE_METHODS:
+                _check_write(request)
             actor = request_actor(request)
-            uses_cookies = "Authorization" not in request.headers and settings.SESSION_COOKIE_NAME in request.COOKIES
-            if request.method not in SAFE_METHODS and uses_cookies and _csrf_failure(request) is not None:
-                raise Forbidden("CSRF check failed. Reload the page and try again.", code="csrf_failed")
             return view(request, actor, *args, **kwargs)
         except ServiceError as exception:
             return error_response_from(exception)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts import services as account_services
+from accounts.sign_in import teacher_sign_in
 from billing.entitlements import require_teacher_tools
 from rooms import exports, selectors, services
 from rooms.access import (
@@ -41,7 +42,8 @@ from rooms.payloads import (
     room_payload,
 )
 from rooms.validation import could_be_in_room_name, room_name_key
-from todaysmeet.errors import Conflict, Invalid, Unauthenticated
+from todaysmeet import attempts
+from todaysmeet.errors import Conflict, Forbidden, Invalid, Unauthenticated
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -69,7 +71,7 @@ def create_teacher(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 def create_token(request: HttpRequest, actor: Actor) -> HttpResponse:
     body = json_body(request)
-    teacher = account_services.teacher_authenticate(email=body.get("email"), password=body.get("password"))
+    teacher = teacher_sign_in(request, email=body.get("email"), password=body.get("password"))
     if teacher is None:
         raise Unauthenticated("Wrong email or password.", code="invalid_credentials")
     return JsonResponse({"token": account_services.teacher_token_issue(teacher=teacher)})
@@ -130,9 +132,16 @@ def join_room(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     body = json_body(request)
     from_browser = actor.participant is None and "Authorization" not in request.headers
     rejoining = actor.remembered_participant_in(room) if from_browser else None
-    participant, token = services.participant_join(
-        room=room, nickname=body.get("nickname"), password=body.get("password"), rejoining=rejoining
-    )
+    if room.is_private:
+        attempts.refuse_if_too_many_failures(request, attempts.ROOM_PASSWORD, target=str(room.pk))
+    try:
+        participant, token = services.participant_join(
+            room=room, nickname=body.get("nickname"), password=body.get("password"), rejoining=rejoining
+        )
+    except Forbidden as refused:
+        if refused.code == "wrong_password":
+            attempts.count_failure(request, attempts.ROOM_PASSWORD, target=str(room.pk))
+        raise
     if from_browser:
         remember_participant(request, participant)
     return JsonResponse(

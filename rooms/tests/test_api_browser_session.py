@@ -77,14 +77,35 @@ class TestTeacherSession:
         assert response.status == 201
         assert Room.objects.get(name="physics").owner == other_teacher.obj
 
-    def test_a_huge_form_body_with_the_session_cookie_returns_json_413(self, signed_in, settings):
-        # The CSRF check reads form bodies, so this is refused before our view sees it.
+    def test_a_huge_form_body_with_the_session_cookie_is_refused_unread(self, signed_in, settings):
         form = {"name": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)}
 
         response = signed_in.client.post("/api/rooms", form, headers={"X-CSRFToken": CSRF_SECRET})
 
-        assert response.status_code == 413
-        assert response.json()["error"]["code"] == "too_large"
+        assert response.status_code == 415
+        assert response.json()["error"]["code"] == "unsupported_media_type"
+        assert not Room.objects.exists()
+
+    def test_a_cross_site_text_plain_form_to_join_neither_joins_nor_signs_the_teacher_out(self, browser, owner, room):
+        browser.client.force_login(owner.obj)
+        session_before = browser.client.cookies["sessionid"].value
+        # A page elsewhere auto-submits <form enctype="text/plain">; Lax keeps
+        # the session cookie off a cross-site POST, so none is sent.
+        attacker = Client(enforce_csrf_checks=True)
+
+        response = attacker.generic(
+            "POST",
+            "/api/rooms/biology/join",
+            data='{"nickname": "x", "pad": "="}',
+            content_type="text/plain",
+            headers={"Origin": "https://evil.example"},
+        )
+
+        assert response.status_code in {403, 415}
+        assert "sessionid" not in response.cookies
+        assert not Participant.objects.exists()
+        assert browser.client.cookies["sessionid"].value == session_before
+        assert browser.get("/api/rooms").status == 200
 
 
 def test_a_bearer_write_from_a_client_without_cookies_needs_no_csrf_token(browser, owner):
@@ -99,6 +120,35 @@ class TestParticipantSession:
 
     def test_a_first_join_needs_no_csrf_token(self, browser, room):
         response = self.join(browser, "Sam")
+
+        assert response.status == 201
+
+    def test_a_first_join_from_our_own_page_works(self, browser, room):
+        response = self.join(browser, "Sam", HTTP_ORIGIN="http://testserver")
+
+        assert response.status == 201
+
+    @pytest.mark.parametrize(
+        "headers",
+        [
+            pytest.param({"HTTP_ORIGIN": "https://evil.example"}, id="foreign-origin"),
+            pytest.param({"HTTP_ORIGIN": "http://testserver:8080"}, id="our-host-on-another-port"),
+            pytest.param({"HTTP_ORIGIN": "https://testserver"}, id="our-host-over-the-other-scheme"),
+            pytest.param({"HTTP_ORIGIN": "null"}, id="opaque-origin"),
+            pytest.param({"HTTP_REFERER": "https://evil.example/page"}, id="foreign-referer"),
+        ],
+    )
+    def test_a_first_join_from_another_site_is_refused_and_sets_no_cookie(self, browser, room, headers):
+        response = self.join(browser, "Sam", **headers)
+
+        assert error_of(response) == (403, "csrf_failed")
+        assert "sessionid" not in browser.client.cookies
+        assert not Participant.objects.exists()
+
+    def test_a_bearer_client_may_send_any_origin(self, browser, room, owner):
+        response = browser.post(
+            "/api/rooms", {"name": "physics"}, token=owner.token, HTTP_ORIGIN="https://tool.example"
+        )
 
         assert response.status == 201
 

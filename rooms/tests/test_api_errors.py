@@ -44,11 +44,45 @@ def test_an_empty_body_is_an_empty_object(api, room, participant):
     assert response.body["error"]["field"] == "text"
 
 
-def test_a_form_encoded_body_returns_400(api, room, participant):
-    response = api.client.post(MESSAGES, {"text": "hi"}, headers={"Authorization": f"Bearer {participant.token}"})
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx", ""],
+)
+def test_a_body_that_is_not_declared_json_returns_415(api, room, participant, content_type):
+    response = api.client.generic(
+        "POST",
+        MESSAGES,
+        data='{"text": "hi"}',
+        content_type=content_type,
+        headers={"Authorization": f"Bearer {participant.token}"},
+    )
 
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid_json"
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+    assert not Message.objects.exists()
+
+
+def test_a_json_content_type_may_name_its_charset(api, room, participant):
+    response = api.client.generic(
+        "POST",
+        MESSAGES,
+        data='{"text": "hi"}',
+        content_type="application/json; charset=utf-8",
+        headers={"Authorization": f"Bearer {participant.token}"},
+    )
+
+    assert response.status_code == 201
+
+
+def test_a_write_without_a_body_needs_no_content_type(api, room, owner, participant):
+    path = f"/api/rooms/biology/participants/{participant.obj.pk}/mute"
+
+    response = api.client.generic(
+        "POST", path, data="", content_type="", headers={"Authorization": f"Bearer {owner.token}"}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["participant"]["muted"] is True
 
 
 @pytest.mark.parametrize(

@@ -154,6 +154,7 @@ def test_since_is_required(api, stream):
         pytest.param("since=one", id="word"),
         pytest.param("since=1.5", id="fraction"),
         pytest.param("since=", id="empty"),
+        pytest.param("since=" + "9" * 5000, id="five-thousand-digits"),
         pytest.param("since=0&limit=0", id="limit-zero"),
         pytest.param("since=0&limit=101", id="limit-over-100"),
         pytest.param("since=0&limit=x", id="limit-word"),

@@ -8,8 +8,10 @@ from django.test import Client
 from conftest import ApiClient
 from rooms import services
 from rooms.colors import PARTICIPANT_COLORS
-from rooms.models import Participant
+from rooms.models import Participant, Room
 from tests.assertions import error_of
+
+WRONG_GUESS = "meiosis"
 
 
 def contrast_on_white(color: str) -> float:
@@ -89,6 +91,56 @@ def test_a_bad_nickname_returns_400(api, room, nickname):
     assert error_of(response) == (400, "invalid")
     assert response.body["error"]["field"] == "nickname"
     assert not Participant.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "nickname",
+    [
+        pytest.param("\u3164", id="hangul-filler"),
+        pytest.param("\u200b\u200bSam", id="zero-width-padded"),
+        pytest.param("\u200fowner", id="led-by-rlm"),
+        pytest.param("\U000e0020", id="tag-space"),
+    ],
+)
+def test_an_invisible_or_format_character_in_a_nickname_returns_400(api, room, nickname):
+    response = api.post("/api/rooms/biology/join", {"nickname": nickname})
+
+    assert error_of(response) == (400, "invalid")
+    assert response.body["error"]["field"] == "nickname"
+    assert not Participant.objects.exists()
+
+
+class TestTeacherNames:
+    @pytest.mark.parametrize("nickname", ["owner", "OWNER", " Owner ", "\uff4f\uff57\uff4e\uff45\uff52"])
+    def test_a_nickname_that_is_the_owners_name_in_the_room_returns_400(self, api, room, nickname):
+        response = api.post("/api/rooms/biology/join", {"nickname": nickname})
+
+        assert error_of(response) == (400, "nickname_reserved")
+        assert response.body["error"]["field"] == "nickname"
+        assert not Participant.objects.exists()
+
+    def test_a_co_moderators_display_name_is_reserved_too(self, api, room, moderator):
+        moderator.obj.display_name = "Ms Smith"
+        moderator.obj.save()
+
+        response = api.post("/api/rooms/biology/join", {"nickname": "ms smith"})
+
+        assert error_of(response) == (400, "nickname_reserved")
+
+    def test_a_name_that_only_starts_like_a_teachers_is_fine(self, api, room):
+        assert api.post("/api/rooms/biology/join", {"nickname": "owner2"}).status == 201
+
+    def test_a_teacher_of_another_room_lends_no_name(self, api, room, other_teacher):
+        assert api.post("/api/rooms/biology/join", {"nickname": "colleague"}).status == 201
+
+    def test_rejoining_under_a_teachers_name_is_refused_and_keeps_the_old_nickname(self, room):
+        browser = ApiClient()
+        browser.post("/api/rooms/biology/join", {"nickname": "Sam"})
+
+        response = browser.post("/api/rooms/biology/join", {"nickname": "Owner"})
+
+        assert error_of(response) == (400, "nickname_reserved")
+        assert Participant.objects.get().nickname == "Sam"
 
 
 def test_a_missing_nickname_returns_400(api, room):
@@ -172,6 +224,76 @@ class TestPrivateRoom:
 
         assert error_of(response) == (403, "wrong_password")
         assert not Participant.objects.exists()
+
+    def guess(self, api, password=WRONG_GUESS, *, room="biology", address="192.0.2.1", **headers):
+        body = {"nickname": "Sam", "password": password}
+        return api.post(f"/api/rooms/{room}/join", body, REMOTE_ADDR=address, **headers)
+
+    def test_sixty_wrong_guesses_from_one_address_meet_429_with_retry_after(self, api, private, settings):
+        statuses = [self.guess(api, f"guess-{index}").status for index in range(60)]
+
+        refused = self.guess(api, "mitosis")
+        assert statuses[0] == 403
+        assert 429 in statuses
+        assert error_of(refused) == (429, "too_many_attempts")
+        assert 1 <= int(refused.headers["Retry-After"]) <= settings.FAILED_ATTEMPT_WINDOW_SECONDS
+        assert not Participant.objects.exists()
+
+    def test_guesses_from_many_addresses_hold_the_room(self, api, private, settings):
+        settings.ROOM_PASSWORD_FAILURES_PER_ROOM = 5
+        for index in range(5):
+            self.guess(api, address=f"192.0.2.{index + 1}")
+
+        response = self.guess(api, "mitosis", address="198.51.100.7")
+
+        assert error_of(response) == (429, "too_many_attempts")
+
+    def test_an_address_guessing_across_rooms_is_held_everywhere(self, api, private, owner, settings):
+        settings.ROOM_PASSWORD_FAILURES_PER_ADDRESS = 4
+        services.room_create(owner=owner.obj, name="chemistry")
+        chemistry = Room.objects.get(name="chemistry")
+        services.room_update(room=chemistry, changes={"password": "benzene"}, base_url="http://testserver/")
+        for room in ["biology", "chemistry", "biology", "chemistry"]:
+            self.guess(api, room=room)
+
+        assert error_of(self.guess(api, "benzene", room="chemistry")) == (429, "too_many_attempts")
+        assert self.guess(api, "benzene", room="chemistry", address="198.51.100.7").status == 201
+
+    def test_a_class_joining_with_the_right_password_is_never_held(self, private, settings):
+        settings.ROOM_PASSWORD_FAILURES_PER_ADDRESS = 3
+        school = "203.0.113.9"
+        ApiClient().post("/api/rooms/biology/join", {"nickname": "typo", "password": "mitosi"}, REMOTE_ADDR=school)
+
+        statuses = {
+            ApiClient()
+            .post(
+                "/api/rooms/biology/join", {"nickname": f"student {index}", "password": "mitosis"}, REMOTE_ADDR=school
+            )
+            .status
+            for index in range(35)
+        }
+
+        assert statuses == {201}
+
+    def test_asking_without_a_password_is_not_a_guess(self, api, private, settings):
+        settings.ROOM_PASSWORD_FAILURES_PER_ROOM = 2
+        for _ in range(5):
+            api.post("/api/rooms/biology/join", {"nickname": "Sam"})
+
+        assert self.guess(api, "mitosis").status == 201
+
+    def test_behind_a_trusted_proxy_its_header_names_the_address(self, api, private, settings):
+        settings.CLIENT_ADDRESS_HEADER = "X-Real-IP"
+        settings.ROOM_PASSWORD_FAILURES_PER_ADDRESS = 2
+
+        def through_the_proxy(password, client):
+            return self.guess(api, password, address="127.0.0.1", HTTP_X_REAL_IP=client)
+
+        for _ in range(2):
+            through_the_proxy(WRONG_GUESS, "192.0.2.1")
+
+        assert error_of(through_the_proxy("mitosis", "192.0.2.1")) == (429, "too_many_attempts")
+        assert through_the_proxy("mitosis", "198.51.100.7").status == 201
 
     def test_the_password_is_checked_before_the_nickname(self, api, private):
         assert error_of(api.post("/api/rooms/biology/join", {"nickname": ""})) == (403, "password_required")

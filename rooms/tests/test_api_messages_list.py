@@ -146,6 +146,7 @@ def test_limits_of_one_and_a_hundred_are_accepted(api, history):
         pytest.param("since=+5", id="since-plus"),
         pytest.param("since=%205", id="since-space"),
         pytest.param("before=" + "9" * 5000, id="before-five-thousand-digits"),
+        pytest.param("since=" + "9" * 5000, id="since-five-thousand-digits"),
     ],
 )
 def test_a_bad_number_returns_400(api, history, query):

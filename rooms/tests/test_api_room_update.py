@@ -121,6 +121,7 @@ class TestSettings:
             ({"slow_mode_seconds": True}, "slow_mode_seconds"),
             ({"slow_mode_seconds": "30"}, "slow_mode_seconds"),
             ({"password": "abc"}, "password"),
+            ({"password": "12345"}, "password"),
             ({"password": "x" * 129}, "password"),
             ({"password": 1234}, "password"),
             ({"password": "tab\there"}, "password"),
@@ -198,6 +199,14 @@ class TestPassword:
         assert stored.password_hash
         assert "mitosis" not in stored.password_hash
         assert "mitosis" not in str(RoomEvent.objects.get(room=room).data)
+
+    def test_a_password_needs_six_characters(self, api, room, owner):
+        too_short = api.patch(URL, {"password": "cells"}, token=owner.token)
+        shortest = api.patch(URL, {"password": "tissue"}, token=owner.token)
+
+        assert error_of(too_short) == (400, "invalid")
+        assert "6–128" in too_short.body["error"]["message"]
+        assert shortest.body["is_private"] is True
 
     def test_a_moderator_may_set_the_password(self, api, room, moderator):
         assert api.patch(URL, {"password": "mitosis"}, token=moderator.token).body["is_private"] is True

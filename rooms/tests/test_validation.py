@@ -11,6 +11,7 @@ from rooms.validation import (
     clean_nickname,
     clean_room_name,
     clean_topic,
+    nickname_key,
 )
 from todaysmeet.errors import Invalid
 
@@ -105,6 +106,56 @@ class TestNickname:
         with pytest.raises(Invalid) as raised:
             clean_nickname(nickname)
         assert raised.value.extra["field"] == "nickname"
+
+    @pytest.mark.parametrize(
+        "nickname",
+        [
+            pytest.param("\u3164", id="hangul-filler"),
+            pytest.param("\u3164\u3164\u3164", id="hangul-fillers"),
+            pytest.param("\u115f", id="hangul-choseong-filler"),
+            pytest.param("\u1160", id="hangul-jungseong-filler"),
+            pytest.param("\uffa0", id="halfwidth-hangul-filler"),
+            pytest.param("\u200b", id="zero-width-space"),
+            pytest.param("\u200bSam\u200b", id="zero-width-padded"),
+            pytest.param("S\u200cam", id="zero-width-non-joiner"),
+            pytest.param("Sa\u200dm", id="joiner-between-letters"),
+            pytest.param("\u200fSam", id="right-to-left-mark"),
+            pytest.param("\u061cSam", id="arabic-letter-mark"),
+            pytest.param("\ufeffSam", id="byte-order-mark"),
+            pytest.param("\U000e0053\U000e0061\U000e006dSam", id="tag-characters"),
+            pytest.param("\u00adSam", id="soft-hyphen"),
+            pytest.param("\u2060Sam", id="word-joiner"),
+            pytest.param("\u034fSam", id="combining-grapheme-joiner"),
+            pytest.param("\ufe0fSam", id="leading-variation-selector"),
+            pytest.param("\U00013430Sam", id="egyptian-format-control"),
+            pytest.param("Sa\u2028m", id="line-separator"),
+            pytest.param("\u2800", id="braille-blank"),
+            pytest.param("\u0301", id="lone-combining-accent"),
+        ],
+    )
+    def test_invisible_and_format_characters_are_invalid(self, nickname):
+        with pytest.raises(Invalid) as raised:
+            clean_nickname(nickname)
+        assert raised.value.extra["field"] == "nickname"
+
+    @pytest.mark.parametrize(
+        "nickname",
+        [
+            "Anna \u2764\ufe0f",
+            "\U0001f9d1\U0001f3fd\u200d\U0001f4bb",
+            "\U0001f3f3\ufe0f\u200d\U0001f308",
+            "1\ufe0f\u20e3",
+        ],
+    )
+    def test_joiners_and_selectors_inside_an_emoji_are_accepted(self, nickname):
+        assert clean_nickname(nickname) == nickname
+
+    @pytest.mark.parametrize(
+        ("first", "second"),
+        [("Ms Smith", "ms  SMITH"), ("Ms Smith", "\uff2d\uff53 Smith"), ("Anna", "Anna\ufe0f"), ("Straße", "STRASSE")],
+    )
+    def test_names_that_differ_in_case_width_or_joiners_have_one_key(self, first, second):
+        assert nickname_key(first) == nickname_key(second)
 
 
 class TestMessageText:

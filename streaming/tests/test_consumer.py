@@ -178,11 +178,21 @@ async def test_since_ahead_of_the_head_resets_then_goes_live(listen, room, parti
     assert [frame["seq"] for frame in live] == [2]
 
 
-@pytest.mark.parametrize("since", ["-1", "abc", "1.5", "", "%E2%91%A0", "1e3"])
-async def test_a_since_that_is_not_a_whole_number_closes_with_4400(listen, room, since):
+@pytest.mark.parametrize("since", ["-1", "abc", "1.5", "", "%E2%91%A0", "1e3", "9" * 31, "9" * 5000])
+async def test_a_since_that_is_not_a_whole_number_closes_with_4400(listen, room, since, caplog):
     listener = await listen(room_path(room, since=since))
 
     assert await listener.close_code() == 4400
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+async def test_a_since_beyond_any_possible_seq_resets(listen, room, participant):
+    await post(room, participant.obj, "only message")
+
+    listener = await listen(room_path(room, since="9" * 30))
+
+    assert (await listener.next_frame())["type"] == "hello"
+    assert await listener.next_frame() == {"type": "reset", "seq": 1}
 
 
 async def test_an_unknown_room_closes_with_4404(listen, room):

@@ -84,15 +84,35 @@ def server(transactional_db, tmp_path, server_env) -> Iterator[LiveServer]:
         live.stop()
 
 
+# Runs before any script of every page: tells the test of anything the
+# Content-Security-Policy blocked.
+CSP_VIOLATION_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportCspViolation(`${event.effectiveDirective} blocked ${event.blockedURI || "inline code"}`);
+}, true);
+"""
+
+
 @pytest.fixture
-def open_page(browser, server) -> Iterator[Callable[..., Any]]:
+def csp_violations() -> list[str]:
+    """What the Content-Security-Policy blocked in any page the test opened; it must stay empty."""
+    return []
+
+
+@pytest.fixture
+def open_page(browser, server, csp_violations) -> Iterator[Callable[..., Any]]:
     """Open `path` in a fresh browser context: its own cookies, as a separate person would have."""
     contexts = []
     page_errors: list[str] = []
 
+    def report_violation(source: dict[str, Any], description: str) -> None:
+        csp_violations.append(f"{source['frame'].url}: {description}")
+
     def open_page(path: str = "/", *, prepare: Callable[[Any], None] | None = None):
         context = browser.new_context(base_url=server.url)
         contexts.append(context)
+        context.expose_binding("reportCspViolation", report_violation)
+        context.add_init_script(CSP_VIOLATION_LISTENER)
         page = context.new_page()
         page.on("pageerror", lambda error: page_errors.append(str(error)))
         if prepare is not None:
@@ -104,3 +124,4 @@ def open_page(browser, server) -> Iterator[Callable[..., Any]]:
     for context in contexts:
         context.close()
     assert not page_errors, f"uncaught errors in the page: {page_errors}"
+    assert not csp_violations, f"the Content-Security-Policy blocked: {csp_violations}"

@@ -134,15 +134,35 @@ async def test_a_listener_without_since_gets_hello_then_only_live_events(daphne)
     assert (live["type"], live["seq"], live["message"]["text"]) == ("message.created", 4, "just now")
 
 
-async def test_a_page_from_another_site_is_refused_at_the_handshake(daphne):
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example",
+        # The same host on another port or scheme is another site.
+        "http://127.0.0.1:{other_port}",
+        "https://127.0.0.1:{port}",
+    ],
+)
+async def test_a_page_from_another_origin_is_refused_at_the_handshake(daphne, origin):
     await open_classroom(HttpApi(daphne.http_url))
 
     with pytest.raises(InvalidStatus) as refused:
         await connect(
             f"{daphne.ws_url}/ws/rooms/{ROOM}/",
-            origin="https://evil.example",
+            origin=origin.format(port=daphne.port, other_port=daphne.port + 1),
             open_timeout=WAIT_TIMEOUT_SECONDS,
             proxy=None,
         )
 
     assert refused.value.response.status_code == 403
+
+
+async def test_a_page_of_the_servers_own_origin_listens(daphne):
+    await open_classroom(HttpApi(daphne.http_url))
+
+    async with connect(
+        f"{daphne.ws_url}/ws/rooms/{ROOM}/", origin=daphne.http_url, open_timeout=WAIT_TIMEOUT_SECONDS, proxy=None
+    ) as socket:
+        hello = json.loads(await asyncio.wait_for(socket.recv(), WAIT_TIMEOUT_SECONDS))
+
+    assert hello["type"] == "hello"

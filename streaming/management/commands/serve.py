@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from importlib import import_module
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from todaysmeet.env import env_int, env_str
 
@@ -36,7 +37,14 @@ class Command(BaseCommand):
         parser.add_argument("--application", default="todaysmeet.asgi:application", help="ASGI app as module:attribute")
 
     def handle(self, *args, **options) -> None:
+        from streaming.server_internals import check_server_internals
+
+        try:
+            check_server_internals()
+        except RuntimeError as error:
+            raise CommandError(str(error)) from None
         # Imported here: daphne.server installs Twisted's asyncio reactor on import.
+        from streaming.http_guard import HttpLimits
         from streaming.server import GracefulServer
         from streaming.server_tuning import skip_autobahn_debug_formatting, tune_garbage_collector
 
@@ -52,9 +60,17 @@ class Command(BaseCommand):
             drain_seconds=options["drain_seconds"],
             http_grace_seconds=options["http_grace_seconds"],
             send_buffer_limit=options["send_buffer_limit"],
+            http_limits=HttpLimits(
+                header_timeout=settings.HTTP_HEADER_TIMEOUT_SECONDS,
+                body_timeout=settings.HTTP_BODY_TIMEOUT_SECONDS,
+                api_body_bytes=settings.API_MAX_BODY_BYTES,
+                page_body_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+            ),
         )
-        self.stdout.write(f"serving on http://{host}:{port} (pid {os.getpid()})")
+        self.stdout.write(f"starting on http://{host}:{port} (pid {os.getpid()})")
         self.stdout.flush()
         # Last, so everything start-up allocated is frozen out of collections.
         tune_garbage_collector()
         server.run()
+        if server.listen_failure is not None:
+            raise CommandError(f"Can't listen on {host}:{port} (is the port in use?): {server.listen_failure}")

@@ -1,0 +1,23 @@
+"""Signing a teacher in from a request, held back by the limits on guessing (todaysmeet/attempts.py).
+
+The sign-in page and the token API both go through here, so their failures
+count together.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from accounts import services
+from accounts.models import Teacher
+from todaysmeet import attempts
+
+
+def teacher_sign_in(request: HttpRequest, *, email: object, password: object) -> Teacher | None:
+    """The teacher, or None for a wrong email or password; RateLimited while guessing is held back."""
+    account = services.sign_in_target(email)
+    attempts.refuse_if_too_many_failures(request, attempts.SIGN_IN, target=account)
+    teacher = services.teacher_authenticate(email=email, password=password)
+    if teacher is None:
+        attempts.count_failure(request, attempts.SIGN_IN, target=account)
+    return teacher
