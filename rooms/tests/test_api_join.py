@@ -252,7 +252,7 @@ class TestPrivateRoom:
         settings.ROOM_PASSWORD_FAILURES_PER_ADDRESS = 4
         services.room_create(owner=owner.obj, name="chemistry")
         chemistry = Room.objects.get(name="chemistry")
-        services.room_update(room=chemistry, changes={"password": "benzene"}, base_url="http://testserver/")
+        services.room_update(room=chemistry, changes={"password": "benzene"})
         for room in ["biology", "chemistry", "biology", "chemistry"]:
             self.guess(api, room=room)
 
