@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from rooms.access import Actor, room_id_moderated_by, socket_actor
 from streaming.arrivals import socket_start
@@ -22,6 +24,8 @@ from streaming.close_codes import (
 from streaming.hub import room_hub
 from streaming.lifecycle import is_draining, socket_closed, socket_opened
 from streaming.snapshot import StartRequest
+from todaysmeet.logs import log_context_start
+from todaysmeet.request_log import request_id_from
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +52,21 @@ def _token_from_query(query_string: bytes) -> str | None:
     return values[-1] if values else None
 
 
+def _header(scope: dict, name: bytes) -> str | None:
+    for key, value in scope.get("headers") or []:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _actor_kind(scope: dict) -> str:
+    """Who opened the socket, for logs, without asking the database: how they said who they are."""
+    if b"token=" in scope.get("query_string", b""):
+        return "token"
+    cookies = _header(scope, b"cookie") or ""
+    return "browser" if f"{settings.SESSION_COOKIE_NAME}=" in cookies else "anonymous"
+
+
 def _base_url(scope: dict) -> str:
     headers = dict(scope.get("headers") or [])
     host = headers.get(b"host", b"localhost").decode("latin-1")
@@ -71,6 +90,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self) -> None:
+        # The consumer runs in a task of its own: this context lasts its life.
+        log_context_start(
+            request_id=request_id_from(_header(self.scope, b"x-request-id")),
+            room=self.scope["url_route"]["kwargs"]["name"],
+            actor_kind=_actor_kind(self.scope),
+        )
+        self.opened_at = time.monotonic()
+        logger.info("websocket open")
         self.room_id: int | None = None
         self.last_seq = 0
         self.catching_up = True
@@ -153,6 +180,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         return
 
     async def disconnect(self, code: int) -> None:
+        logger.info(
+            "websocket closed with %s",
+            code,
+            extra={"close_code": code, "duration_ms": round((time.monotonic() - self.opened_at) * 1000)},
+        )
         socket_closed(self)
         if self.room_id is not None:
             await room_hub().unsubscribe(self.room_id, self)

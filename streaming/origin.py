@@ -7,11 +7,14 @@ protocol is public read-only, so they are let through here.
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
+
+logger = logging.getLogger(__name__)
 
 
 def origin_allowed(origin: str) -> bool:
@@ -30,6 +33,7 @@ class OriginValidator:
         if scope["type"] == "websocket":
             origin = next((value for name, value in scope.get("headers", []) if name == b"origin"), None)
             if origin is not None and not origin_allowed(origin.decode("latin-1")):
+                logger.warning("websocket refused: origin %r is not allowed", origin.decode("latin-1"))
                 # Denying before accept makes the server answer the handshake with 403.
                 return await WebsocketDenier()(scope, receive, send)
         return await self.application(scope, receive, send)

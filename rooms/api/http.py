@@ -24,6 +24,7 @@ from todaysmeet.errors import (
     error_response,
     error_response_from,
 )
+from todaysmeet.logs import log_context_update
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HTTP_METHODS = SAFE_METHODS | {"POST", "PUT", "PATCH", "DELETE"}
@@ -146,6 +147,7 @@ def api_endpoint(**views: ApiView) -> Callable[..., HttpResponse]:
             return response
         try:
             actor = request_actor(request)
+            log_context_update(actor_kind=actor.kind)
             uses_cookies = "Authorization" not in request.headers and settings.SESSION_COOKIE_NAME in request.COOKIES
             if request.method not in SAFE_METHODS and uses_cookies and _csrf_failure(request) is not None:
                 raise Forbidden("CSRF check failed. Reload the page and try again.", code="csrf_failed")
