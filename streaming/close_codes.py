@@ -17,3 +17,11 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_ROOM_NOT_FOUND = 4404
 # The room was deleted while the socket listened: don't reconnect.
 CLOSE_ROOM_DELETED = 4410
+
+# Counted by code in the metrics: ours, and those a client or the server
+# ends a socket with in the ordinary course (normal, going away, no status,
+# abnormal, internal error).
+KNOWN_CLOSE_CODES = frozenset(
+    {1000, 1001, 1005, 1006, 1011}
+    | {value for name, value in dict(globals()).items() if name.startswith("CLOSE_") and isinstance(value, int)}
+)

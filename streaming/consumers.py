@@ -20,11 +20,13 @@ from streaming.close_codes import (
     CLOSE_SERVICE_RESTART,
     CLOSE_TOO_SLOW,
     CLOSE_UNAUTHORIZED,
+    KNOWN_CLOSE_CODES,
 )
 from streaming.hub import room_hub
 from streaming.lifecycle import is_draining, socket_closed, socket_opened
 from streaming.snapshot import StartRequest
 from todaysmeet.logs import log_context_start
+from todaysmeet.metrics import SLOW_CLIENT_CUTOFFS, record_websocket_close
 from todaysmeet.request_log import request_id_from
 
 logger = logging.getLogger(__name__)
@@ -150,6 +152,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.catching_up:
             self.backlog.append((seq, text))
             if len(self.backlog) > SOCKET_BACKLOG_LIMIT:
+                SLOW_CLIENT_CUTOFFS.labels("backlog").inc()
                 self.backlog = []
                 await self.close(code=CLOSE_TOO_SLOW)
             return
@@ -185,6 +188,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             code,
             extra={"close_code": code, "duration_ms": round((time.monotonic() - self.opened_at) * 1000)},
         )
+        record_websocket_close(code, KNOWN_CLOSE_CODES)
         socket_closed(self)
         if self.room_id is not None:
             await room_hub().unsubscribe(self.room_id, self)

@@ -26,6 +26,7 @@ from streaming.close_codes import CLOSE_SERVICE_RESTART, CLOSE_TOO_SLOW
 from streaming.hub import room_hub_close
 from streaming.lifecycle import drain_sockets
 from streaming.signals import call_on_signals
+from todaysmeet.metrics import SLOW_CLIENT_CUTOFFS
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +128,7 @@ class GracefulServer(Server):
         and resumes with `since`, and the server holds at most the limit
         plus one frame for it meanwhile.
         """
+        SLOW_CLIENT_CUTOFFS.labels("send_buffer").inc()
         logger.warning(
             "cutting off %r: %d bytes unsent, limit %d",
             protocol,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from prometheus_client.parser import text_string_to_metric_families
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -414,3 +415,18 @@ def healthy(port: int) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+def scrape_metrics(base_url: str, *, token: str | None = None) -> dict[tuple[str, frozenset], float]:
+    """A server's /metrics as {(sample name, its labels): value}."""
+    request = urllib.request.Request(f"{base_url}/metrics")  # noqa: S310 (loopback only)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=5) as response:
+        text = response.read().decode()
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }

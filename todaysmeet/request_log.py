@@ -15,6 +15,7 @@ import uuid
 from django.http import HttpRequest, HttpResponseBase
 
 from todaysmeet.logs import log_context_end, log_context_start, log_context_update, redact
+from todaysmeet.metrics import record_http_request
 
 logger = logging.getLogger("todaysmeet.access")
 
@@ -50,6 +51,13 @@ class RequestLogMiddleware:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
             match = request.resolver_match
+            seconds = time.perf_counter() - started
+            record_http_request(
+                view=match.view_name if match else None,
+                method=request.method,
+                status=response.status_code,
+                seconds=seconds,
+            )
             path = redact(request.get_full_path())
             logger.log(
                 _level(response.status_code),
@@ -62,7 +70,7 @@ class RequestLogMiddleware:
                     "path": path,
                     "view": match.view_name if match else None,
                     "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                 },
             )
             return response

@@ -154,6 +154,14 @@ STREAM_REPLAY_LIMIT = env_int("STREAM_REPLAY_LIMIT", 500, minimum=1)
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 16 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
+# --- Operations ------------------------------------------------------------------
+# GET /metrics answers only a bearer of this token (todaysmeet/metrics.py);
+# unset, it is not there. `manage.py serve --metrics-port` serves them on an
+# internal address instead.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 random characters.")
+
 # --- Internationalisation and static files -----------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

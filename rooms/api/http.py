@@ -25,6 +25,7 @@ from todaysmeet.errors import (
     error_response_from,
 )
 from todaysmeet.logs import log_context_update
+from todaysmeet.metrics import room_action_recorder
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HTTP_METHODS = SAFE_METHODS | {"POST", "PUT", "PATCH", "DELETE"}
@@ -137,6 +138,7 @@ def api_endpoint(**views: ApiView) -> Callable[..., HttpResponse]:
     if unknown:
         raise ValueError(f"not HTTP methods: {', '.join(sorted(unknown))}")
     allow = ", ".join(sorted(views))
+    recorders = {method: room_action_recorder(view) for method, view in views.items()}
 
     @csrf_exempt
     def endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -146,13 +148,19 @@ def api_endpoint(**views: ApiView) -> Callable[..., HttpResponse]:
             response["Allow"] = allow
             return response
         try:
-            actor = request_actor(request)
-            log_context_update(actor_kind=actor.kind)
-            uses_cookies = "Authorization" not in request.headers and settings.SESSION_COOKIE_NAME in request.COOKIES
-            if request.method not in SAFE_METHODS and uses_cookies and _csrf_failure(request) is not None:
-                raise Forbidden("CSRF check failed. Reload the page and try again.", code="csrf_failed")
-            return view(request, actor, *args, **kwargs)
+            return recorders[request.method](lambda: _authenticated_call(view, request, args, kwargs))
         except ServiceError as exception:
             return error_response_from(exception)
 
+    # What the OpenAPI document checks itself against (rooms/api/schema.py).
+    endpoint.views = views  # type: ignore[attr-defined]
     return endpoint
+
+
+def _authenticated_call(view: ApiView, request: HttpRequest, args: tuple, kwargs: dict) -> HttpResponse:
+    actor = request_actor(request)
+    log_context_update(actor_kind=actor.kind)
+    uses_cookies = "Authorization" not in request.headers and settings.SESSION_COOKIE_NAME in request.COOKIES
+    if request.method not in SAFE_METHODS and uses_cookies and _csrf_failure(request) is not None:
+        raise Forbidden("CSRF check failed. Reload the page and try again.", code="csrf_failed")
+    return view(request, actor, *args, **kwargs)

@@ -41,6 +41,7 @@ from rooms.payloads import (
 )
 from rooms.validation import could_be_in_room_name, room_name_key
 from todaysmeet.errors import Conflict, Invalid, Unauthenticated
+from todaysmeet.metrics import counted_room_action
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -123,6 +124,7 @@ def delete_room(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+@counted_room_action("join")
 def join_room(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     # Anyone may try: the password, if the room has one, is the check.
     room = room_by_name(name=name)
@@ -162,6 +164,7 @@ def list_messages(request: HttpRequest, actor: Actor, name: str) -> HttpResponse
     return JsonResponse({"messages": [render(message) for message in messages], "has_more": has_more, "seq": room.seq})
 
 
+@counted_room_action("post")
 def post_message(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     access = room_for_reader(name=name, actor=actor)
     author = room_author(access)
@@ -172,6 +175,7 @@ def post_message(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     return JsonResponse({"message": message_payload(message)}, status=201 if created else 200)
 
 
+@counted_room_action("delete")
 def delete_message(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
     access = room_access_by_name(name=name, actor=actor)
     message = message_for_moderator(access=access, message_id=message_id)
