@@ -8,7 +8,10 @@ in the 4000s, left to applications, with the HTTP status of the same refusal.
 # The process is restarting (a deploy): reconnect at once with `since`; another process answers.
 CLOSE_SERVICE_RESTART = 1012
 # The client fell too far behind, live or in its replay; reconnect with `since`.
+# RFC 6455's "try again later", as is the next one: the client does the same for both.
 CLOSE_TOO_SLOW = 1013
+# The socket can't start now (the database is unreachable): reconnect with backoff and `since`.
+CLOSE_TRY_AGAIN_LATER = 1013
 # `since` is not a whole number ≥ 0.
 CLOSE_INVALID_SINCE = 4400
 # A private room this socket may not read: at its start, or after the room's password changed.

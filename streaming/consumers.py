@@ -11,6 +11,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 
 from rooms.access import Actor, room_id_moderated_by, socket_actor
 from streaming.arrivals import socket_start
@@ -19,14 +20,16 @@ from streaming.close_codes import (
     CLOSE_ROOM_NOT_FOUND,
     CLOSE_SERVICE_RESTART,
     CLOSE_TOO_SLOW,
+    CLOSE_TRY_AGAIN_LATER,
     CLOSE_UNAUTHORIZED,
     KNOWN_CLOSE_CODES,
 )
 from streaming.hub import room_hub
 from streaming.lifecycle import is_draining, socket_closed, socket_opened
 from streaming.snapshot import StartRequest
+from todaysmeet.errors import is_database_outage
 from todaysmeet.logs import log_context_start
-from todaysmeet.metrics import SLOW_CLIENT_CUTOFFS, record_websocket_close
+from todaysmeet.metrics import DATABASE_UNAVAILABLE, SLOW_CLIENT_CUTOFFS, record_websocket_close
 from todaysmeet.request_log import request_id_from
 
 logger = logging.getLogger(__name__)
@@ -116,11 +119,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if not valid:
             await self.close(code=CLOSE_INVALID_SINCE)
             return
-        start = await socket_start(
-            self,
-            name=self.scope["url_route"]["kwargs"]["name"],
-            request=StartRequest(since=since, base_url=_base_url(self.scope), reader=self._reader),
-        )
+        try:
+            start = await socket_start(
+                self,
+                name=self.scope["url_route"]["kwargs"]["name"],
+                request=StartRequest(since=since, base_url=_base_url(self.scope), reader=self._reader),
+            )
+        except DatabaseError as error:
+            if not is_database_outage(error):
+                raise
+            DATABASE_UNAVAILABLE.inc()
+            logger.warning("websocket can't start: the database is unavailable")
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return
         if start is None:
             await self.close(code=CLOSE_ROOM_NOT_FOUND)
             return
