@@ -34,6 +34,7 @@ if not DEBUG and not ALLOWED_HOSTS:
 
 INSTALLED_APPS = [
     "daphne",
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -167,6 +168,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
     raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 random characters.")
+
+# Django's admin, for staff only, at this path ("" turns it off). Not at a
+# guessable /admin/ in production, where it is off unless set; a room can't
+# take the path's first segment as its name.
+ADMIN_URL = env_str("ADMIN_URL", "admin/" if DEBUG else "")
+if ADMIN_URL and (ADMIN_URL.startswith("/") or not ADMIN_URL.endswith("/") or "//" in ADMIN_URL):
+    raise ImproperlyConfigured(
+        f"ADMIN_URL must look like 'staff-7f3a/' (no leading slash, one trailing), got {ADMIN_URL!r}"
+    )
 
 # --- Internationalisation and static files -----------------------------------
 LANGUAGE_CODE = "en-us"

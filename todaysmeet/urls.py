@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.contrib import admin
 from django.urls import include, path
 
 from todaysmeet.health import healthz
@@ -8,5 +10,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),
     path("accounts/", include("accounts.urls")),
-    path("", include("rooms.urls")),
 ]
+if settings.ADMIN_URL:
+    urlpatterns.append(path(settings.ADMIN_URL, admin.site.urls))
+# Last: a room's page takes any other first segment.
+urlpatterns.append(path("", include("rooms.urls")))
