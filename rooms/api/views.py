@@ -28,6 +28,7 @@ from rooms.access import (
     teacher_required,
 )
 from rooms.api.http import json_body, query_choice, query_flag, query_int, remember_participant
+from rooms.api.schema import openapi_document
 from rooms.models import Role, Room
 from rooms.payloads import (
     event_payload,
@@ -55,6 +56,10 @@ def _room_json(request: HttpRequest, room: Room, role: Role | None) -> dict:
     return room_moderator_payload(
         room, base_url=_base_url(request), role=role, open_reports=selectors.report_open_count(room=room)
     )
+
+
+def get_openapi(request: HttpRequest, actor: Actor) -> HttpResponse:
+    return JsonResponse(openapi_document())
 
 
 # --- Teachers ----------------------------------------------------------------
