@@ -13,6 +13,7 @@ import pytest
 from django.core.cache import caches
 from django.test import Client
 
+from tests.openapi import check_answer
 from todaysmeet import clock as app_clock
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -86,8 +87,10 @@ class ApiClient:
         response = self.client.generic(
             method, path, data=body or "", content_type="application/json", headers=headers, **extra
         )
-        content = response.content
-        parsed = json.loads(content) if content and response["Content-Type"].startswith("application/json") else None
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        content_type = response.get("Content-Type", "")
+        parsed = json.loads(content) if content and content_type.startswith("application/json") else None
+        check_answer(method, path, response.status_code, parsed, content_type)
         return ApiResponse(response.status_code, parsed, dict(response.headers))
 
     def get(self, path: str, **kwargs) -> ApiResponse:

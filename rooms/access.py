@@ -40,6 +40,15 @@ class Actor:
     session_participant_ids: dict[int, int] = field(default_factory=dict)
 
     @property
+    def kind(self) -> str:
+        """For logs: "teacher", "participant" (a token), "browser" (a session that joined rooms) or "anonymous"."""
+        if self.teacher is not None:
+            return "teacher"
+        if self.participant is not None:
+            return "participant"
+        return "browser" if self.session_participant_ids else "anonymous"
+
+    @property
     def is_anonymous(self) -> bool:
         return self.teacher is None and self.participant is None and not self.session_participant_ids
 

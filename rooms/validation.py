@@ -8,13 +8,16 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from rooms.models import Room
 from todaysmeet.errors import Invalid
 
 ROOM_NAME_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
 ROOM_NAME_MIN, ROOM_NAME_MAX = 3, 40
 ROOM_NAME_SEARCH_PATTERN = re.compile(r"[a-z0-9-]*")
-# Names that would shadow a top-level URL or confuse people.
+# Names that would shadow a top-level URL or confuse people. The admin's
+# (ADMIN_URL's first segment, whatever the operator chose) is reserved too.
 RESERVED_ROOM_NAMES = frozenset(
     {"api", "ws", "static", "media", "admin", "accounts", "rooms", "healthz", "metrics", "about", "help", "new"}
 )
@@ -85,7 +88,7 @@ def clean_room_name(value: object) -> str:
         raise Invalid("A room name is required.", field="name")
     name = room_name_key(value.strip())
     # Reserved first, so a short one such as "ws" is told why it can't be had.
-    if name in RESERVED_ROOM_NAMES:
+    if name in RESERVED_ROOM_NAMES or name == settings.ADMIN_URL.split("/", 1)[0]:
         raise Invalid(f"“{name}” is reserved; pick another name.", code="name_reserved", field="name")
     if not is_room_name(name):
         raise Invalid(

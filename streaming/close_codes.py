@@ -8,7 +8,10 @@ in the 4000s, left to applications, with the HTTP status of the same refusal.
 # The process is restarting (a deploy): reconnect at once with `since`; another process answers.
 CLOSE_SERVICE_RESTART = 1012
 # The client fell too far behind, live or in its replay; reconnect with `since`.
+# RFC 6455's "try again later", as is the next one: the client does the same for both.
 CLOSE_TOO_SLOW = 1013
+# The socket can't start now (the database is unreachable): reconnect with backoff and `since`.
+CLOSE_TRY_AGAIN_LATER = 1013
 # `since` is not a whole number ≥ 0.
 CLOSE_INVALID_SINCE = 4400
 # A private room this socket may not read: at its start, or after the room's password changed.
@@ -17,3 +20,11 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_ROOM_NOT_FOUND = 4404
 # The room was deleted while the socket listened: don't reconnect.
 CLOSE_ROOM_DELETED = 4410
+
+# Counted by code in the metrics: ours, and those a client or the server
+# ends a socket with in the ordinary course (normal, going away, no status,
+# abnormal, internal error).
+KNOWN_CLOSE_CODES = frozenset(
+    {1000, 1001, 1005, 1006, 1011}
+    | {value for name, value in dict(globals()).items() if name.startswith("CLOSE_") and isinstance(value, int)}
+)

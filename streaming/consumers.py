@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.db import DatabaseError
 
 from rooms.access import Actor, room_id_moderated_by, socket_actor
 from streaming.arrivals import socket_start
@@ -17,11 +20,17 @@ from streaming.close_codes import (
     CLOSE_ROOM_NOT_FOUND,
     CLOSE_SERVICE_RESTART,
     CLOSE_TOO_SLOW,
+    CLOSE_TRY_AGAIN_LATER,
     CLOSE_UNAUTHORIZED,
+    KNOWN_CLOSE_CODES,
 )
 from streaming.hub import room_hub
 from streaming.lifecycle import is_draining, socket_closed, socket_opened
 from streaming.snapshot import StartRequest
+from todaysmeet.errors import is_database_outage
+from todaysmeet.logs import log_context_start
+from todaysmeet.metrics import DATABASE_UNAVAILABLE, SLOW_CLIENT_CUTOFFS, record_websocket_close
+from todaysmeet.request_log import request_id_from
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +60,21 @@ def _token_from_query(query_string: bytes) -> str | None:
     return values[-1] if values else None
 
 
+def _header(scope: dict, name: bytes) -> str | None:
+    for key, value in scope.get("headers") or []:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _actor_kind(scope: dict) -> str:
+    """Who opened the socket, for logs, without asking the database: how they said who they are."""
+    if b"token=" in scope.get("query_string", b""):
+        return "token"
+    cookies = _header(scope, b"cookie") or ""
+    return "browser" if f"{settings.SESSION_COOKIE_NAME}=" in cookies else "anonymous"
+
+
 def _base_url(scope: dict) -> str:
     headers = dict(scope.get("headers") or [])
     host = headers.get(b"host", b"localhost").decode("latin-1")
@@ -74,6 +98,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self) -> None:
+        # The consumer runs in a task of its own: this context lasts its life.
+        log_context_start(
+            request_id=request_id_from(_header(self.scope, b"x-request-id")),
+            room=self.scope["url_route"]["kwargs"]["name"],
+            actor_kind=_actor_kind(self.scope),
+        )
+        self.opened_at = time.monotonic()
+        logger.info("websocket open")
         self.room_id: int | None = None
         self.last_seq = 0
         self.catching_up = True
@@ -90,11 +122,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if not valid:
             await self.close(code=CLOSE_INVALID_SINCE)
             return
-        start = await socket_start(
-            self,
-            name=self.scope["url_route"]["kwargs"]["name"],
-            request=StartRequest(since=since, base_url=_base_url(self.scope), reader=self._reader),
-        )
+        try:
+            start = await socket_start(
+                self,
+                name=self.scope["url_route"]["kwargs"]["name"],
+                request=StartRequest(since=since, base_url=_base_url(self.scope), reader=self._reader),
+            )
+        except DatabaseError as error:
+            if not is_database_outage(error):
+                raise
+            DATABASE_UNAVAILABLE.inc()
+            logger.warning("websocket can't start: the database is unavailable")
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return
         if start is None:
             await self.close(code=CLOSE_ROOM_NOT_FOUND)
             return
@@ -126,6 +166,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.catching_up:
             self.backlog.append((seq, text))
             if len(self.backlog) > SOCKET_BACKLOG_LIMIT:
+                SLOW_CLIENT_CUTOFFS.labels("backlog").inc()
                 self.backlog = []
                 await self.close(code=CLOSE_TOO_SLOW)
             return
@@ -156,6 +197,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
         return
 
     async def disconnect(self, code: int) -> None:
+        logger.info(
+            "websocket closed with %s",
+            code,
+            extra={"close_code": code, "duration_ms": round((time.monotonic() - self.opened_at) * 1000)},
+        )
+        record_websocket_close(code, KNOWN_CLOSE_CODES)
         socket_closed(self)
         if self.room_id is not None:
             await room_hub().unsubscribe(self.room_id, self)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from rooms.payloads import event_payload
 from rooms.selectors import events_since, room_head
 from streaming.layer_watch import LayerWatch, cancel_until_done
 from streaming.publish import event_text, room_group
+from todaysmeet.metrics import FANOUT_SECONDS, ROOMS_STREAMING, STREAM_REPAIRS, gauge_from
 from todaysmeet.sync_threads import spawn_detached
 
 logger = logging.getLogger(__name__)
@@ -143,6 +145,7 @@ class RoomHub:
             feed = self.feeds.get(room_id)
             if feed is None or feed.last_seq is None or head <= feed.last_seq:
                 return False
+            STREAM_REPAIRS.labels("catch_up").inc()
             await self._repair(room_id, feed, head)
             return True
 
@@ -183,6 +186,8 @@ class RoomHub:
             try:
                 async with self._delivery:
                     await self._forward(message["room"], feed, message["seq"], message["text"])
+                if "committed_at" in message:
+                    FANOUT_SECONDS.observe(max(0.0, time.time() - message["committed_at"]))
             except Exception:
                 logger.exception("could not forward event %s of room %s", message.get("seq"), message["room"])
 
@@ -211,6 +216,7 @@ class RoomHub:
         if seq <= feed.last_seq:
             return
         if seq > feed.last_seq + 1:
+            STREAM_REPAIRS.labels("gap").inc()
             await self._repair(room_id, feed, seq - 1)
         feed.last_seq = seq
         await self._fan_out(feed, seq, text)
@@ -218,6 +224,7 @@ class RoomHub:
     async def _repair(self, room_id: int, feed: RoomFeed, until: int) -> None:
         assert feed.last_seq is not None
         if until - feed.last_seq > HUB_REPAIR_LIMIT:
+            STREAM_REPAIRS.labels("reset").inc()
             feed.last_seq = until
             for subscriber in list(feed.subscribers):
                 await subscriber.reset(until)
@@ -265,6 +272,7 @@ class KeyedLocks:
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomHub] = weakref.WeakKeyDictionary()
+gauge_from(ROOMS_STREAMING, lambda: sum(len(hub.feeds) for hub in list(_hubs.values())))
 
 
 def room_hub() -> RoomHub:

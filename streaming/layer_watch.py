@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from channels.db import database_sync_to_async
 
 from rooms.selectors import room_heads
+from todaysmeet.metrics import CHANNEL_LAYER_ERRORS, CHANNEL_LAYER_RECONNECTS
 from todaysmeet.sync_threads import spawn_detached
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ class LayerWatch:
     async def receive_failed(self) -> None:
         """The hub's read from the layer raised (call it from the except clause): rejoin."""
         _stop_if_cancelling()
+        CHANNEL_LAYER_ERRORS.labels("receive").inc()
         logger.warning("channel layer receive failed; rejoining", exc_info=True)
         await self.recover()
 
@@ -127,6 +129,7 @@ class LayerWatch:
                     logger.warning("checking the rooms' heads failed", exc_info=True)
             try:
                 if any(now - seen > HUB_HEARTBEAT_TIMEOUT_SECONDS for seen in self._heartbeat_seen_at.values()):
+                    CHANNEL_LAYER_ERRORS.labels("heartbeat").inc()
                     logger.warning("heartbeats stopped coming back through the channel layer; rejoining")
                     await self.recover()
                     refreshed_at = loop.time()
@@ -137,6 +140,7 @@ class LayerWatch:
                     await self.hub.layer.group_send(group, {"type": "hub.heartbeat", "group": group, "sent_at": now})
             except Exception:
                 _stop_if_cancelling()
+                CHANNEL_LAYER_ERRORS.labels("heartbeat").inc()
                 logger.warning("channel layer unreachable; rejoining", exc_info=True)
                 await self.recover()
 
@@ -162,6 +166,7 @@ class LayerWatch:
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))  # noqa: S311 (not for security)
                 delay = min(delay * 2, HUB_RECOVERY_DELAY_MAX)
                 continue
+            CHANNEL_LAYER_RECONNECTS.inc()
             if failures:
                 logger.info(
                     "channel layer back after %d failed attempts; rejoined %d rooms",

@@ -14,6 +14,7 @@ import weakref
 from typing import Protocol
 
 from streaming.close_codes import CLOSE_SERVICE_RESTART
+from todaysmeet.metrics import WEBSOCKETS_OPEN, gauge_from
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ class ClosableSocket(Protocol):
 
 _open_sockets: weakref.WeakSet[ClosableSocket] = weakref.WeakSet()
 _draining = False
+gauge_from(WEBSOCKETS_OPEN, lambda: len(_open_sockets))
 
 
 def socket_opened(socket: ClosableSocket) -> None:

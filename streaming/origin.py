@@ -10,10 +10,14 @@ read-only, so they are let through here.
 
 from __future__ import annotations
 
+import logging
+
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 
 from todaysmeet.origins import is_trusted_origin, own_origin
+
+logger = logging.getLogger(__name__)
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -43,6 +47,7 @@ class OriginValidator:
         if scope["type"] == "websocket":
             origin = _header(scope, b"origin")
             if origin is not None and not origin_allowed(scope, origin):
+                logger.warning("websocket refused: origin %r is not allowed", origin)
                 # Denying before accept makes the server answer the handshake with 403.
                 return await WebsocketDenier()(scope, receive, send)
         return await self.application(scope, receive, send)

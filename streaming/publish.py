@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from todaysmeet.metrics import CHANNEL_LAYER_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +41,13 @@ def room_event_publish_on_commit(room_id: int, payload: Any) -> None:
     # If the layer is down, listeners repair the gap from the database.
     seq = payload["seq"]
     message = {"type": "room.event", "room": room_id, "seq": seq, "text": event_text(payload)}
-    transaction.on_commit(lambda: _room_send(room_id, message, what=f"event {seq}"))
+
+    def send_committed() -> None:
+        # Wall-clock, as other processes read it: the hub times fan-out from here.
+        message["committed_at"] = time.time()
+        _room_send(room_id, message, what=f"event {seq}")
+
+    transaction.on_commit(send_committed)
 
 
 def room_sockets_close_on_commit(room_id: int, code: int, *, keep_moderators: bool = False) -> None:
@@ -54,4 +63,5 @@ def _room_send(room_id: int, message: dict[str, Any], *, what: str) -> None:
     try:
         async_to_sync(_group_send)(room_group(room_id), message)
     except Exception:
+        CHANNEL_LAYER_ERRORS.labels("publish").inc()
         logger.warning("could not send %s to room %s", what, room_id, exc_info=True)

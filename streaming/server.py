@@ -27,6 +27,7 @@ from streaming.http_guard import HttpLimits, guard_connections
 from streaming.hub import room_hub_close
 from streaming.lifecycle import drain_sockets
 from streaming.signals import call_on_signals
+from todaysmeet.metrics import SLOW_CLIENT_CUTOFFS
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +147,7 @@ class GracefulServer(Server):
         and resumes with `since`, and the server holds at most the limit
         plus one frame for it meanwhile.
         """
+        SLOW_CLIENT_CUTOFFS.labels("send_buffer").inc()
         logger.warning(
             "cutting off %r: %d bytes unsent, limit %d",
             protocol,

@@ -11,6 +11,7 @@ from rooms.access import ANONYMOUS, Actor, room_is_readable_by
 from rooms.payloads import event_payload, room_payload
 from rooms.selectors import events_since, rooms_named
 from streaming.publish import event_text
+from todaysmeet.metrics import STREAM_REPLAYS
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,10 @@ def stream_starts(*, room_id: int, name: str, requests: list[StartRequest]) -> l
         since = request.since
         if since is not None and since != head:
             if since > head or head - since > limit:
+                STREAM_REPLAYS.labels("reset").inc()
                 frames.append(event_text({"type": "reset", "seq": head}))
             else:
+                STREAM_REPLAYS.labels("replay").inc()
                 frames.extend(text for seq, text in replay if seq > since)
         starts.append(StreamStart(room_id=room_id, head=head, frames=frames))
     return starts

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from prometheus_client.parser import text_string_to_metric_families
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -414,3 +416,81 @@ def healthy(port: int) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+def scrape_metrics(base_url: str, *, token: str | None = None) -> dict[tuple[str, frozenset], float]:
+    """A server's /metrics as {(sample name, its labels): value}."""
+    request = urllib.request.Request(f"{base_url}/metrics")  # noqa: S310 (loopback only)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=5) as response:
+        text = response.read().decode()
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def postgres_bin_dir() -> Path | None:
+    """The newest PostgreSQL server programs installed (Debian keeps them out of PATH)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda path: int(path.parts[-3]))
+    return found[-1].parent if found else None
+
+
+class PostgresProcess:
+    """A private PostgreSQL cluster in a temporary directory, on a free loopback port, that a test stops and starts.
+
+    PostgreSQL refuses to run as root, so under root (CI) its programs run as
+    the `postgres` user that Debian's package creates.
+    """
+
+    DATABASE = "todaysmeet"
+
+    def __init__(self, *, port: int | None = None) -> None:
+        bin_dir = postgres_bin_dir()
+        if bin_dir is None:
+            raise RuntimeError("PostgreSQL's server programs are not installed")
+        self.bin_dir = bin_dir
+        self.port = port or free_port()
+        self.directory = Path(tempfile.mkdtemp(prefix="tm-postgres-"))
+        self.data = self.directory / "data"
+        self.log_path = self.directory / "postgres.log"
+        self.user = "postgres" if os.geteuid() == 0 else None
+        if self.user:
+            shutil.chown(self.directory, user=self.user)
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{self.DATABASE}"
+
+    def _run(self, program: str, *arguments: str) -> None:
+        subprocess.run(
+            [str(self.bin_dir / program), *arguments],
+            check=True,
+            user=self.user,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            timeout=120,
+        )
+
+    def create(self) -> PostgresProcess:
+        """initdb, start, and create the (empty) application database."""
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
+        self.start()
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", self.DATABASE)
+        return self
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log_path), "-o", options, "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        """`fast` ends every session at once, as a failover or a restart does."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def destroy(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self.stop("immediate")
+        shutil.rmtree(self.directory, ignore_errors=True)

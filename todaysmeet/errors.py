@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 
 
@@ -92,3 +93,22 @@ class Unavailable(ServiceError):
 
 def error_response_from(exception: ServiceError) -> JsonResponse:
     return error_response(exception.code, exception.message, exception.status, **exception.extra)
+
+
+def is_database_outage(exception: BaseException) -> bool:
+    """Whether `exception` says the database can't be reached, rather than that a query was wrong.
+
+    PostgreSQL's own refusals (a constraint, a deadlock) carry an SQLSTATE;
+    a refused or broken connection, raised by the client library, has none.
+    """
+    if isinstance(exception, InterfaceError):
+        return True
+    if not isinstance(exception, OperationalError):
+        return False
+    return getattr(exception.__cause__, "pgcode", None) is None
+
+
+def database_unavailable_response() -> JsonResponse:
+    return error_response(
+        "database_unavailable", "The database is unavailable. Try again in a moment.", 503, retry_after=2
+    )

@@ -1,4 +1,4 @@
-"""Keep /api/ answers JSON even when Django itself produces the error."""
+"""Keep /api/ answers JSON even when Django itself produces the error, and a database outage a 503."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import logging
 from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 
-from todaysmeet.errors import error_response
+from todaysmeet.errors import database_unavailable_response, error_response, is_database_outage
+from todaysmeet.metrics import DATABASE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,18 @@ class ApiErrorMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if is_database_outage(exception):
+            # Not a bug, and the same for every request until it is back:
+            # one line each, no traceback, and an answer the client can retry.
+            DATABASE_UNAVAILABLE.inc()
+            logger.warning("database unavailable: %s", (str(exception).strip() or repr(exception)).splitlines()[0])
+            if request.path.startswith("/api/"):
+                return database_unavailable_response()
+            response = HttpResponse(
+                "The service is briefly unavailable. Try again in a moment.\n", status=503, content_type="text/plain"
+            )
+            response["Retry-After"] = "2"
+            return response
         if not request.path.startswith("/api/"):
             return None
         if isinstance(exception, RequestDataTooBig):

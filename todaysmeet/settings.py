@@ -17,6 +17,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from todaysmeet.env import env_bool, env_int, env_list, env_str
+from todaysmeet.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,6 +36,7 @@ if not DEBUG and not ALLOWED_HOSTS:
 
 INSTALLED_APPS = [
     "daphne",
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -52,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it numbers the request and logs its answer, whatever answers it.
+    "todaysmeet.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -85,6 +89,12 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # An unreachable database answers requests with 503 after this long,
+        # instead of holding them (and the thread behind them) for minutes.
+        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+            "DATABASE_CONNECT_TIMEOUT", 2, minimum=1
+        )
 else:
     DATABASES = {
         "default": {
@@ -238,6 +248,23 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PAGE_MAX_BODY_BYTES", 256 * 1024, minimum
 HTTP_HEADER_TIMEOUT_SECONDS = env_int("HTTP_HEADER_TIMEOUT_SECONDS", 10, minimum=1)
 HTTP_BODY_TIMEOUT_SECONDS = env_int("HTTP_BODY_TIMEOUT_SECONDS", 10, minimum=1)
 
+# --- Operations ------------------------------------------------------------------
+# GET /metrics answers only a bearer of this token (todaysmeet/metrics.py);
+# unset, it is not there. `manage.py serve --metrics-port` serves them on an
+# internal address instead.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 random characters.")
+
+# Django's admin, for staff only, at this path ("" turns it off). Not at a
+# guessable /admin/ in production, where it is off unless set; a room can't
+# take the path's first segment as its name.
+ADMIN_URL = env_str("ADMIN_URL", "admin/" if DEBUG else "")
+if ADMIN_URL and (ADMIN_URL.startswith("/") or not ADMIN_URL.endswith("/") or "//" in ADMIN_URL):
+    raise ImproperlyConfigured(
+        f"ADMIN_URL must look like 'staff-7f3a/' (no leading slash, one trailing), got {ADMIN_URL!r}"
+    )
+
 # --- Internationalisation and static files -----------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -299,12 +326,5 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
-    # stripe-python logs every request and answer at INFO.
-    "loggers": {"django.channels.server": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
-}
+# LOG_FORMAT=json: one JSON object per line (todaysmeet/logs.py).
+LOGGING = logging_config(log_format=env_str("LOG_FORMAT") or "plain", level=env_str("LOG_LEVEL") or "INFO")

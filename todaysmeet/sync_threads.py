@@ -29,9 +29,11 @@ from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 from django.http import HttpRequest, HttpResponseBase
+
+from todaysmeet.metrics import DATABASE_THREAD_QUEUES
 
 T = TypeVar("T")
 
@@ -57,6 +59,10 @@ class PinnedSyncThreads:
         self.executors = [
             ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sync-{index}") for index in range(threads)
         ]
+        for index, executor in enumerate(self.executors):
+            DATABASE_THREAD_QUEUES.watch(f"sync-{index}", executor)
+        # Where the hub and socket starts run theirs (spawn_detached).
+        DATABASE_THREAD_QUEUES.watch("shared", SyncToAsync.single_thread_executor)
         # Per thread: when each HTTP request pinned to it started.
         self.requests_started: list[dict[object, float]] = [{} for _ in range(threads)]
         self.websockets_open = [0] * threads

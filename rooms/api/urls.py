@@ -1,4 +1,8 @@
-"""Each URL of the API, and the view for each of its methods."""
+"""Each URL of the API, and the view for each of its methods.
+
+A new URL or method also gets its entry in rooms/api/schema.py's OPERATIONS,
+under the same URL name: the OpenAPI document is built from both.
+"""
 
 from django.urls import path
 
@@ -10,6 +14,7 @@ app_name = "api"
 room = "rooms/<str:name>"
 
 urlpatterns = [
+    path("openapi.json", api_endpoint(GET=views.get_openapi), name="openapi"),
     path("teachers", api_endpoint(POST=views.create_teacher), name="teachers"),
     path("tokens", api_endpoint(POST=views.create_token), name="tokens"),
     path("rooms", api_endpoint(GET=views.list_rooms, POST=views.create_room), name="rooms"),

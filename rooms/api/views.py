@@ -30,6 +30,7 @@ from rooms.access import (
     teacher_required,
 )
 from rooms.api.http import json_body, query_choice, query_flag, query_int, remember_participant
+from rooms.api.schema import openapi_document
 from rooms.models import Role, Room
 from rooms.payloads import (
     event_payload,
@@ -44,6 +45,7 @@ from rooms.payloads import (
 from rooms.validation import could_be_in_room_name, room_name_key
 from todaysmeet import attempts
 from todaysmeet.errors import Conflict, Forbidden, Invalid, Unauthenticated
+from todaysmeet.metrics import counted_room_action
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -57,6 +59,10 @@ def _room_json(request: HttpRequest, room: Room, role: Role | None) -> dict:
     return room_moderator_payload(
         room, base_url=_base_url(request), role=role, open_reports=selectors.report_open_count(room=room)
     )
+
+
+def get_openapi(request: HttpRequest, actor: Actor) -> HttpResponse:
+    return JsonResponse(openapi_document())
 
 
 # --- Teachers ----------------------------------------------------------------
@@ -126,6 +132,7 @@ def delete_room(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+@counted_room_action("join")
 def join_room(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     # Anyone may try: the password, if the room has one, is the check.
     room = room_by_name(name=name)
@@ -172,6 +179,7 @@ def list_messages(request: HttpRequest, actor: Actor, name: str) -> HttpResponse
     return JsonResponse({"messages": [render(message) for message in messages], "has_more": has_more, "seq": room.seq})
 
 
+@counted_room_action("post")
 def post_message(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     access = room_for_reader(name=name, actor=actor)
     author = room_author(access)
@@ -182,6 +190,7 @@ def post_message(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     return JsonResponse({"message": message_payload(message)}, status=201 if created else 200)
 
 
+@counted_room_action("delete")
 def delete_message(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
     access = room_access_by_name(name=name, actor=actor)
     message = message_for_moderator(access=access, message_id=message_id)

@@ -10,9 +10,10 @@ from django.db import OperationalError
 
 from rooms import services
 from streaming import arrivals
+from streaming.close_codes import CLOSE_TRY_AGAIN_LATER
 from streaming.hub import room_hub
 from streaming.snapshot import stream_starts
-from streaming.tests.sockets import FRAME_TIMEOUT, Listener, post, room_path
+from streaming.tests.sockets import post, room_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,16 +59,16 @@ async def test_sockets_arriving_together_in_a_streamed_room_share_one_state_read
     assert [hello["type"] for hello in hellos] == ["hello"] * 20
 
 
-@pytest.mark.usefixtures("listen")  # for its clean-up: this socket's application ends with the error
-async def test_a_socket_whose_start_fails_leaves_its_room(room, monkeypatch):
+async def test_a_socket_whose_start_fails_for_want_of_a_database_leaves_its_room_and_is_told_to_retry(
+    listen, room, monkeypatch
+):
     def database_gone(**kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(arrivals, "stream_starts", database_gone)
-    listener = await Listener(room_path(room)).open()
+    listener = await listen(room_path(room))
 
-    with pytest.raises(OperationalError):
-        await listener.communicator.wait(FRAME_TIMEOUT)
+    assert await listener.close_code() == CLOSE_TRY_AGAIN_LATER
     assert room.pk not in room_hub().feeds
 
 

@@ -11,6 +11,7 @@ import contextlib
 
 import pytest
 from channels.db import database_sync_to_async
+from prometheus_client import REGISTRY
 
 from rooms import services
 from rooms.models import Room, RoomEvent
@@ -49,6 +50,7 @@ async def redeliver(room: Room, seq: int) -> None:
 async def test_events_the_layer_lost_are_filled_from_the_database(listen, room, participant):
     listener = await listen(room_path(room))
     await listener.next_frame()
+    repairs = REGISTRY.get_sample_value("todaysmeet_stream_repairs_total", {"kind": "gap"}) or 0
 
     async with layer_messages_lost(room):
         for number in range(1, 4):
@@ -59,6 +61,7 @@ async def test_events_the_layer_lost_are_filled_from_the_database(listen, room, 
     assert [frame["seq"] for frame in frames] == [1, 2, 3, 4]
     assert [frame["message"]["text"] for frame in frames] == ["lost 1", "lost 2", "lost 3", "arrives"]
     assert listener.texts[1:4] == [await stored_event_text(room, seq) for seq in (1, 2, 3)]
+    assert REGISTRY.get_sample_value("todaysmeet_stream_repairs_total", {"kind": "gap"}) == repairs + 1
 
 
 async def test_the_last_event_of_a_quiet_room_still_arrives_when_the_layer_lost_it(

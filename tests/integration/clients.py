@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import urllib.error
 import urllib.request
@@ -11,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 # Long enough for a loaded CI machine; only reached when something is missing.
 WAIT_TIMEOUT_SECONDS = 20
@@ -121,10 +123,13 @@ class StreamClient:
         async with asyncio.timeout(WAIT_TIMEOUT_SECONDS), self._changed:
             await self._changed.wait_for(lambda: self.position >= seq)
 
-    async def wait_until_closed(self) -> None:
-        assert self._reader is not None
+    async def wait_until_closed(self) -> int | None:
+        """Until the connection ends; the close code the server sent."""
+        assert self._reader is not None and self._socket is not None
         async with asyncio.timeout(WAIT_TIMEOUT_SECONDS):
-            await self._reader
+            with contextlib.suppress(ConnectionClosed):
+                await self._reader
+        return self._socket.close_code
 
     async def close(self) -> None:
         if self._socket is not None:

@@ -9,12 +9,13 @@ import redis
 
 from tests.integration.clients import HttpApi, StreamClient, connect_all
 from tests.integration.rooms import Classroom, open_classroom, visible_in_database
-from tests.servers import wait_until
+from tests.servers import scrape_metrics, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 # Long enough for a hub's backoff to reach Redis again on a loaded machine.
 RESUBSCRIBE_TIMEOUT_SECONDS = 20
+METRICS_TOKEN = "redis-restart-metrics-token-0123456789"
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def classroom(owner, make_participant) -> Classroom:
 async def test_listeners_lose_nothing_and_never_reconnect_when_redis_restarts_empty(
     private_redis, start_servers, classroom
 ):
-    servers = await asyncio.to_thread(start_servers, 2, redis=private_redis)
+    servers = await asyncio.to_thread(start_servers, 2, redis=private_redis, METRICS_TOKEN=METRICS_TOKEN)
     apis = [HttpApi(server.http_url) for server in servers]
     listeners = [StreamClient(server.ws_url, classroom.name) for server in servers for _ in range(2)]
     await connect_all(listeners, since=0)
@@ -62,6 +63,7 @@ async def test_listeners_lose_nothing_and_never_reconnect_when_redis_restarts_em
     for listener in listeners:
         await listener.wait_for_position(head)
     stored = await visible_in_database(classroom.name)
+    metrics = [await asyncio.to_thread(scrape_metrics, server.http_url, token=METRICS_TOKEN) for server in servers]
     for listener in listeners:
         await listener.close()
     group_members.close()
@@ -73,6 +75,11 @@ async def test_listeners_lose_nothing_and_never_reconnect_when_redis_restarts_em
         assert listener.connections == 1
         assert listener.event_seqs == list(range(1, head + 1))
         assert listener.visible_messages() == stored
+    for server_metrics in metrics:
+        assert server_metrics[("todaysmeet_channel_layer_reconnects_total", frozenset())] >= 1
+        assert sum(
+            value for (name, _), value in server_metrics.items() if name == "todaysmeet_channel_layer_errors_total"
+        )
 
 
 async def test_servers_rejoin_on_their_own_when_redis_forgets_their_groups_without_any_error(

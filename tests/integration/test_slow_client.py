@@ -16,7 +16,7 @@ from rooms import services
 from rooms.models import Room
 from tests.integration.clients import StreamClient
 from tests.integration.rooms import Classroom, open_classroom
-from tests.servers import wait_until
+from tests.servers import scrape_metrics, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -34,6 +34,7 @@ MEMORY_GROWTH_BUDGET_KIB = 8 * 1024
 # would not deliver at all until they were cut off.
 FOLLOWER_LAG_LIMIT_SECONDS = 5
 TCP_ESTABLISHED = 1
+METRICS_TOKEN = "slow-client-metrics-token-0123456789"
 
 
 @pytest.fixture
@@ -106,6 +107,7 @@ async def test_a_client_that_never_reads_is_cut_off_and_the_server_stays_small_w
         1,
         redis=private_redis,
         SOCKET_SEND_BUFFER_LIMIT=os.environ.get("TEST_SOCKET_SEND_BUFFER_LIMIT", str(SEND_BUFFER_LIMIT)),
+        METRICS_TOKEN=METRICS_TOKEN,
     )
     publish_to(private_redis)
     follower = await StreamClient(server.ws_url, quiet_room.name).connect(since=0)
@@ -126,6 +128,7 @@ async def test_a_client_that_never_reads_is_cut_off_and_the_server_stays_small_w
         message="a client that never reads was not cut off",
     )
     growth_kib = server.rss_kib() - baseline_kib
+    metrics = await asyncio.to_thread(scrape_metrics, server.http_url, token=METRICS_TOKEN)
     await follower.close()
     for client in stuck:
         client.close()
@@ -134,3 +137,4 @@ async def test_a_client_that_never_reads_is_cut_off_and_the_server_stays_small_w
     assert follower.event_seqs == list(range(1, POSTS + 1))
     assert follower_lag < FOLLOWER_LAG_LIMIT_SECONDS
     assert growth_kib < MEMORY_GROWTH_BUDGET_KIB
+    assert metrics[("todaysmeet_slow_client_cutoffs_total", frozenset({("reason", "send_buffer")}))] >= 1

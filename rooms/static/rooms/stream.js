@@ -16,6 +16,7 @@ const RECONNECT_CAP_MS = 15000;
 const CLOSE = Object.freeze({
   SERVICE_RESTART: 1012, // the process is going away: resume on another one
   TOO_SLOW: 1013, // this socket fell behind: resume from lastSeq
+  TRY_AGAIN_LATER: 1013, // the server can't start a stream now (its database is down): resume with backoff
   INVALID_SINCE: 4400, // `since` was not a seq: start again from fresh history
   UNAUTHORIZED: 4401, // the room needs its password (new or changed)
   ROOM_NOT_FOUND: 4404, // no such room

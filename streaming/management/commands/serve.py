@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from todaysmeet.env import env_int, env_str
+from todaysmeet.metrics import metrics_listener_start
 
 # Output a socket may leave unsent before it is cut off (streaming/server.py).
 # A reading client normally has nothing pending; 1 MiB is a couple of
@@ -33,6 +34,16 @@ class Command(BaseCommand):
             default=env_int("SOCKET_SEND_BUFFER_LIMIT", SOCKET_SEND_BUFFER_LIMIT_DEFAULT, minimum=8192),
             help="bytes a websocket may leave unread before it is closed with 1013",
         )
+        # Metrics on an internal address, from a listener of their own (no
+        # token there). An offset gives each process of a cluster its own
+        # port from one setting: 8001 → 9001 with METRICS_PORT_OFFSET=1000.
+        parser.add_argument("--metrics-host", default=env_str("METRICS_HOST") or "127.0.0.1")
+        parser.add_argument(
+            "--metrics-port",
+            type=int,
+            default=None,
+            help="serve /metrics here, without a token (default: --port + METRICS_PORT_OFFSET, if that is set)",
+        )
         # The benchmark serves its naive baseline (bench/naive_asgi.py) through the same server.
         parser.add_argument("--application", default="todaysmeet.asgi:application", help="ASGI app as module:attribute")
 
@@ -54,6 +65,13 @@ class Command(BaseCommand):
         application = getattr(import_module(module_name), attribute or "application")
 
         host, port = options["host"], options["port"]
+        metrics_port = options["metrics_port"]
+        offset = env_int("METRICS_PORT_OFFSET", 0, minimum=0)
+        if metrics_port is None and offset:
+            metrics_port = port + offset
+        if metrics_port:
+            metrics_listener_start(host=options["metrics_host"], port=metrics_port)
+            self.stdout.write(f"metrics on http://{options['metrics_host']}:{metrics_port}/metrics")
         server = GracefulServer(
             application=application,
             endpoints=[f"tcp:port={port}:interface={host}:backlog={options['backlog']}"],
