@@ -1,8 +1,9 @@
 """The OpenAPI 3.1 document of the API, served at GET /api/openapi.json.
 
-One entry in OPERATIONS per URL name and method under /api/ (rooms/api/urls.py,
-accounts/api_urls.py, billing/urls.py): what it takes and what it answers. Shapes are the TypedDicts of rooms/payloads.py
-(and the envelopes and bodies below), turned into JSON Schema by
+One entry in OPERATIONS per URL name and method under /api/
+(rooms/api/urls.py, accounts/api_urls.py, billing/urls.py): what it takes
+and what it answers. Shapes are the TypedDicts of rooms/payloads.py (and the
+envelopes and bodies below), turned into JSON Schema by
 rooms/api/json_schema.py, so they are written once.
 
 Adding an endpoint: add its `path(...)` to its app's API URL conf, then its entry
