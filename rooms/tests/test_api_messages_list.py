@@ -27,7 +27,7 @@ def history(room, owner, participant):
 
 def page(response) -> tuple[list[int], bool, int]:
     assert response.status == 200, response.body
-    assert set(response.body) == {"messages", "has_more", "seq"}
+    assert set(response.body) == {"messages", "has_more", "seq", "pinned"}
     return [message["seq"] for message in response.body["messages"]], response.body["has_more"], response.body["seq"]
 
 
@@ -50,6 +50,12 @@ def test_anyone_reads_history_without_a_token(api, history, participant):
             "participant_id": participant.obj.pk,
             "color": participant.obj.color,
             "role": "participant",
+            "status": "published",
+            "anonymous": False,
+            "upvotes": 0,
+            "pinned": False,
+            "answered": False,
+            "upvoted": False,
         }
     ]
 
@@ -203,9 +209,15 @@ class TestIncludeDeleted:
             "participant_id": None,
             "color": None,
             "role": "owner",
+            "status": "published",
+            "anonymous": False,
+            "upvotes": 0,
+            "pinned": False,
+            "answered": False,
             "deleted": True,
             "deleted_at": timestamp(Message.objects.get(pk=history[9].pk).deleted_at),
             "deleted_by": "owner@school.example",
+            "upvoted": False,
         }
         assert (kept["seq"], kept["deleted"], kept["deleted_at"], kept["deleted_by"]) == (11, False, None, None)
 

@@ -466,6 +466,7 @@ function joined(participant) {
   state.me = participant;
   refreshOwnership();
   updateDock();
+  stream.reconnect();
   elements.text.focus();
 }
 
