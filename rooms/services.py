@@ -521,9 +521,8 @@ def votes_flush(*, room_id: int) -> float | None:
         locked_room = Room.objects.select_for_update().filter(pk=room_id).first()
         if locked_room is None:
             return None
-        now = clock.now()
         if locked_room.votes_event_at is not None:
-            wait = (locked_room.votes_event_at + VOTES_EVENT_INTERVAL - now).total_seconds()
+            wait = (locked_room.votes_event_at + VOTES_EVENT_INTERVAL - clock.now()).total_seconds()
             if wait > 0:
                 return wait
         # Locked: a vote on one of these waits until this event is stored,
@@ -539,9 +538,9 @@ def votes_flush(*, room_id: int) -> float | None:
             return None
         counts = changed[:VOTES_PER_EVENT]
         Message.objects.filter(pk__in=[pk for pk, _ in counts]).update(upvotes_published=F("upvotes"))
-        locked_room.votes_event_at = now
+        event = _record_event(locked_room, RoomEvent.Type.MESSAGE_VOTES, data=message_votes_data(counts))
+        locked_room.votes_event_at = event.created_at
         locked_room.save(update_fields=["votes_event_at"])
-        _record_event(locked_room, RoomEvent.Type.MESSAGE_VOTES, data=message_votes_data(counts))
     return VOTES_EVENT_INTERVAL.total_seconds() if len(changed) > VOTES_PER_EVENT else None
 
 
