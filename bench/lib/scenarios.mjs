@@ -9,6 +9,7 @@ import { Listener } from "./listener.mjs";
 import { Moderator } from "./moderator.mjs";
 import { Poster } from "./poster.mjs";
 import { RollingRestart } from "./rolling_restart.mjs";
+import { runVoteStorm } from "./vote_storm.mjs";
 import { Samples, Timeline, round } from "./tally.mjs";
 import { pidsListeningOn, totals } from "./server_processes.mjs";
 
@@ -41,6 +42,13 @@ export const SCENARIOS = {
     // Deletions make "what a reader shows" differ from "what it received".
     deletesPerMinutePerRoom: 6,
     rollingRestart: true,
+  },
+  "vote-storm": {
+    summary:
+      "1 room × 1,000 sockets, each its own participant; every participant upvotes one of 5 questions within the same 2 s",
+    sockets: 1000,
+    windowSeconds: 2,
+    voteStorm: true,
   },
 };
 
@@ -154,6 +162,7 @@ function pidsServing(targets) {
 
 export async function runScenario(name, { targets, pids, durationSeconds, tally }) {
   const scenario = SCENARIOS[name];
+  if (scenario.voteStorm) return runVoteStorm(scenario, { targets, pids, tally });
   const runId = Date.now().toString(36) + randomBytes(2).toString("hex");
   const report = { scenario: name, summary: scenario.summary, targets, durationSeconds };
 
