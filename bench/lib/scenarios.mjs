@@ -10,6 +10,7 @@ import { Moderator } from "./moderator.mjs";
 import { Poster } from "./poster.mjs";
 import { RollingRestart } from "./rolling_restart.mjs";
 import { runVoteStorm } from "./vote_storm.mjs";
+import { inBatches, openInWindow, sleep, waitFor } from "./waiting.mjs";
 import { Samples, Timeline, round } from "./tally.mjs";
 import { pidsListeningOn, totals } from "./server_processes.mjs";
 
@@ -69,25 +70,6 @@ const SETUP_CONCURRENCY = 8;
 // so the default rate limit never refuses a bench post.
 const POSTS_PER_MINUTE_PER_TOKEN = 30;
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(condition, timeoutMs, intervalMs = 20) {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (condition()) return true;
-    await sleep(intervalMs);
-  }
-  return condition();
-}
-
-async function inBatches(items, size, work) {
-  const results = [];
-  for (let start = 0; start < items.length; start += size) {
-    results.push(...(await Promise.all(items.slice(start, start + size).map(work))));
-  }
-  return results;
-}
-
 async function createRooms(scenario, target, runId) {
   const password = randomBytes(18).toString("base64url");
   const { token: teacherToken } = await requestOk("POST", `${target}/api/teachers`, {
@@ -111,20 +93,6 @@ async function createRooms(scenario, target, runId) {
 
 function openAll(listeners) {
   for (const listener of listeners) listener.open();
-}
-
-async function openInWindow(listeners) {
-  let next = 0;
-  let greeted = 0;
-  for (const listener of listeners) listener.onFirstHello = () => (greeted += 1);
-  await waitFor(
-    () => {
-      while (next < listeners.length && next - greeted < CONNECT_WINDOW) listeners[next++].open();
-      return greeted === listeners.length;
-    },
-    CONNECT_TIMEOUT_MS,
-    5,
-  );
 }
 
 function spanSeconds(listeners, field, from) {
@@ -201,7 +169,7 @@ export async function runScenario(name, { targets, pids, durationSeconds, tally 
       receiving: listeners.filter((listener) => listener.firstMessageAt !== null).length,
     };
   } else {
-    await openInWindow(listeners);
+    await openInWindow(listeners, { window: CONNECT_WINDOW, timeoutMs: CONNECT_TIMEOUT_MS });
   }
   const connected = listeners.filter((listener) => listener.helloAt !== null).length;
   const connectSeconds = spanSeconds(listeners, "helloAt", connectStart);

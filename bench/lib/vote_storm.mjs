@@ -10,6 +10,7 @@ import { request, requestOk } from "./http.mjs";
 import { Listener } from "./listener.mjs";
 import { Samples, round } from "./tally.mjs";
 import { totals } from "./server_processes.mjs";
+import { inBatches, openInWindow, sleep, waitFor } from "./waiting.mjs";
 
 const QUESTIONS = 5;
 const SETUP_CONCURRENCY = 16;
@@ -17,25 +18,6 @@ const CONNECT_WINDOW = 100;
 const CONNECT_TIMEOUT_MS = 60000;
 const SETTLE_TIMEOUT_MS = 30000;
 const IDLE_BEFORE_MEASURING_MS = 2000;
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(condition, timeoutMs, intervalMs = 20) {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (condition()) return true;
-    await sleep(intervalMs);
-  }
-  return condition();
-}
-
-async function inBatches(items, size, work) {
-  const results = [];
-  for (let start = 0; start < items.length; start += size) {
-    results.push(...(await Promise.all(items.slice(start, start + size).map(work))));
-  }
-  return results;
-}
 
 async function setUp(scenario, targets, runId) {
   const target = targets[0];
@@ -59,20 +41,6 @@ async function setUp(scenario, targets, runId) {
     return joined.token;
   });
   return { room: { index: 0, name, ackedSeqs: [], ackedIds: [] }, questions, voters };
-}
-
-async function openInWindow(listeners) {
-  let next = 0;
-  let greeted = 0;
-  for (const listener of listeners) listener.onFirstHello = () => (greeted += 1);
-  return waitFor(
-    () => {
-      while (next < listeners.length && next - greeted < CONNECT_WINDOW) listeners[next++].open();
-      return greeted === listeners.length;
-    },
-    CONNECT_TIMEOUT_MS,
-    5,
-  );
 }
 
 // Events a second from the first to the last: the spacing between them, averaged.
@@ -106,7 +74,7 @@ export async function runVoteStorm(scenario, { targets, pids, tally }) {
   await sleep(IDLE_BEFORE_MEASURING_MS);
   const before = totals(pids);
   const connectStart = performance.now();
-  await openInWindow(listeners);
+  await openInWindow(listeners, { window: CONNECT_WINDOW, timeoutMs: CONNECT_TIMEOUT_MS });
   report.connect = {
     connected: listeners.filter((listener) => listener.helloAt !== null).length,
     seconds: round((performance.now() - connectStart) / 1000, 2),

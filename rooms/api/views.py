@@ -8,6 +8,8 @@ Named verb first (`update_room`), apart from the services they call
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts import services as account_services
@@ -238,7 +240,7 @@ def reject_message(request: HttpRequest, actor: Actor, name: str, message_id: in
     return _message_reviewed(actor, name, message_id, services.message_reject)
 
 
-def _message_reviewed(actor: Actor, name: str, message_id: int, review) -> HttpResponse:
+def _message_reviewed(actor: Actor, name: str, message_id: int, review: Callable[..., bool]) -> HttpResponse:
     access = room_access_by_name(name=name, actor=actor)
     message = message_for_moderator(access=access, message_id=message_id)
     review(room=access.room, message=message)

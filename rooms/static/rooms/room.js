@@ -363,7 +363,9 @@ function learnUpvoted(messages) {
 async function reloadHistory() {
   const page = await api("GET", historyQuery({}));
   learnUpvoted(page.pinned ? [...page.messages, page.pinned] : page.messages);
-  if (state.me && !isModerator) await reloadHeld();
+  // Only where a post can wait (or waited): most rooms never hold one.
+  const reviewing = state.room.review || state.room.word_filter === "hold" || heldPosts.size > 0;
+  if (state.me && !isModerator && reviewing) await reloadHeld();
   state.historyGeneration += 1;
   changingList(
     () => {
@@ -464,11 +466,11 @@ function applyEvent(event) {
       break;
     case "message.held":
       // A moderator's queue, or this participant's own post.
-      if (moderatorTools) moderatorTools.messageHeld(event.message);
+      if (isModerator) moderatorTools?.messageHeld(event.message);
       else if (event.message.status === "held") changingList(() => showHeld(event.message));
       break;
     case "message.rejected":
-      if (moderatorTools) moderatorTools.messageRejected(event.message_id);
+      if (isModerator) moderatorTools?.messageRejected(event.message_id);
       else changingList(() => showRejected(event.message_id));
       break;
     case "room.updated":
