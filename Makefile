@@ -14,7 +14,7 @@ BACKLOG ?= 4096
 # Processes for `make cluster` and `make bench`; they listen on PORT+1, PORT+2, …
 N ?= 2
 FIRST_PORT = $(shell echo $$(($(PORT) + 1)))
-# Empty: every scenario. Or one of classrooms, big-room, connect-storm, rolling-restart.
+# Empty: every scenario. Or one of classrooms, big-room, connect-storm, rolling-restart, vote-storm.
 SCENARIO ?=
 BENCH_SECONDS ?= 30
 LOCALSTRIPE_PORT ?= 8420

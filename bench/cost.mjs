@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// What one operation costs the server, in CPU time: a post, a /events read,
-// a socket connect, one delivered frame. Unlike the scenarios it runs one
+// What one operation costs the server, in CPU time: a post, a participant's
+// post with the word filter off and on, a /events read, a socket connect,
+// one delivered frame. Unlike the scenarios it runs one
 // thing at a time against one process, so the answer barely depends on
 // what else the machine is doing.
 //
@@ -61,6 +62,41 @@ console.log(`server pid ${pid}, one operation at a time unless said otherwise`);
 await measure("POST a message", count, async () => {
   for (let index = 0; index < count; index += 1) await postOne(index);
 });
+// A participant's post, the only kind the word filter reads, in a room with
+// the filter off and in one with it on ("mask", and 200 words of its own).
+// Participants have a burst of 20 posts, so the posts take turns over many.
+const POSTS_PER_PARTICIPANT = 15;
+const QUESTION = "Is this going to be on the test, or only the parts we covered in class? I missed Friday's lesson.";
+
+async function participantRoom(suffix, settings) {
+  const roomName = `${name}-${suffix}`;
+  await requestOk("POST", `${target}/api/rooms`, { token, body: { name: roomName } });
+  if (settings) await requestOk("PATCH", `${target}/api/rooms/${roomName}`, { token, body: settings });
+  const tokens = [];
+  for (let index = 0; index < Math.ceil((count + 20) / POSTS_PER_PARTICIPANT); index += 1) {
+    tokens.push((await requestOk("POST", `${target}/api/rooms/${roomName}/join`, { body: { nickname: `p${index}` } })).token);
+  }
+  let next = 0;
+  return () =>
+    requestOk("POST", `${target}/api/rooms/${roomName}/messages`, {
+      token: tokens[Math.floor(next++ / POSTS_PER_PARTICIPANT)],
+      body: { text: QUESTION, client_id: randomUUID() },
+    });
+}
+
+const blockedWords = Array.from({ length: 200 }, (_, index) => `blockedword${index}`);
+const rooms = {
+  off: await participantRoom("plain"),
+  on: await participantRoom("filtered", { word_filter: "mask", blocked_words: blockedWords }),
+};
+for (const post of Object.values(rooms)) for (let index = 0; index < 20; index += 1) await post();
+for (const [state, post] of Object.entries(rooms)) {
+  await measure(`POST as a participant, filter ${state}`, count, async () => {
+    for (let index = 0; index < count; index += 1) await post();
+  });
+}
+console.log("  (the filter's cost is the difference of those two)");
+
 await measure("GET /events (5 events)", count, async () => {
   for (let index = 0; index < count; index += 1) {
     await requestOk("GET", `${target}/api/rooms/${name}/events?since=${count}&limit=5`);

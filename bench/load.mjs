@@ -4,7 +4,7 @@
 //   node bench/load.mjs --scenario big-room --targets http://127.0.0.1:8001,http://127.0.0.1:8002
 //
 // Options:
-//   --scenario classrooms|big-room|connect-storm|rolling-restart   (required)
+//   --scenario classrooms|big-room|connect-storm|rolling-restart|vote-storm   (required)
 //   --targets  comma-separated base URLs; sockets and posts are spread over them
 //   --duration seconds of posting in the steady scenarios (default 30)
 //   --pids     comma-separated server pids for RSS/CPU (default: whoever listens on the target ports)
@@ -50,6 +50,16 @@ function parseTargets(raw) {
 function printReport(report) {
   const line = (label, value) => console.log(`  ${label.padEnd(22)} ${value}`);
   const ms = (summary) => `p50 ${summary.p50} / p90 ${summary.p90} / p99 ${summary.p99} / max ${summary.max} ms`;
+  if (report.votes) {
+    console.log(`\n${report.label}: ${report.scenario} (${report.summary})`);
+    line("connect", `${report.connect.connected}/${report.sockets} in ${report.connect.seconds} s`);
+    line("votes", `${report.votes.accepted}/${report.votes.sent} accepted, ${report.votes.failed} failed, all answered within ${report.votes.answeredWithinSeconds} s; answers ${ms(report.votes.latencyMs)}`);
+    line("votes events", `${report.votes.events}, ${report.votes.eventsPerSecond}/s; ${report.votes.eventsPerSecondMax} in the busiest second as received`);
+    line("counts", `${report.counts.right} sockets right, ${report.counts.wrong} wrong; settled ${report.counts.settledSeconds} s after the last vote`);
+    line("cpu", `server ${report.cpu.serverCores} cores, whole machine ${report.cpu.machineCores}`);
+    if (Object.keys(report.events).length) line("events", JSON.stringify(report.events));
+    return;
+  }
   console.log(`\n${report.label}: ${report.scenario} (${report.summary})`);
   if (report.storm) {
     line("storm", `all connected ${report.storm.allConnectedSeconds} s, all receiving ${report.storm.allReceivingSeconds} s`);

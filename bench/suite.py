@@ -3,7 +3,8 @@
 For each server and scenario it starts a fresh cluster (deploy/cluster, so
 memory is measured from a clean start), runs bench/load.mjs against it,
 stops it, and finally prints the results next to the issue's targets with
-the ratio to the baseline. Results go to bench/results/<time>.json and .md.
+the ratio to the baseline, then what the word filter costs a post
+(bench/word_filter_cost.py). Results go to bench/results/<time>.json and .md.
 In rolling-restart, load.mjs restarts the cluster's processes itself, with
 deploy/rolling-restart, a third into the posting.
 
@@ -29,7 +30,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO_ROOT / "bench"
 RESULTS_DIR = BENCH_DIR / "results"
-SCENARIOS = ("classrooms", "big-room", "connect-storm", "rolling-restart")
+SCENARIOS = ("classrooms", "big-room", "connect-storm", "rolling-restart", "vote-storm")
 SERVERS = {
     "ours": [],
     "naive": ["--application", "bench.naive_asgi:application"],
@@ -40,6 +41,7 @@ NOT_RUN = {
         "the baseline is there to compare the cost of websocket fan-out, and has no `since` replay to "
         "resume with after a restart; this scenario's targets are absolute, not relative to it"
     ),
+    ("naive", "vote-storm"): "the baseline has no upvotes",
 }
 START_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 40
@@ -61,7 +63,45 @@ def zero(value: object) -> bool:
     return value == 0
 
 
+def vote_storm_rows() -> list[Row]:
+    return [
+        Row("votes accepted", ("votes", "accepted"), "1,000", lower_is_better=False, meets=lambda value: value == 1000),
+        Row("votes failed", ("votes", "failed"), "0", meets=zero),
+        Row("every vote answered within (s)", ("votes", "answeredWithinSeconds"), compared=False),
+        Row("vote answer p50 (ms)", ("votes", "latencyMs", "p50")),
+        Row("vote answer p99 (ms)", ("votes", "latencyMs", "p99")),
+        Row("message.votes events", ("votes", "events"), compared=False),
+        Row(
+            "message.votes events a second",
+            ("votes", "eventsPerSecond"),
+            "≤ 4",
+            meets=lambda value: value is not None and value <= 4,
+        ),
+        Row("… in the busiest second as received", ("votes", "eventsPerSecondMax"), compared=False),
+        Row(
+            "sockets with the right final counts",
+            ("counts", "right"),
+            "all 1,000",
+            lower_is_better=False,
+            meets=lambda value: value == 1000,
+        ),
+        Row("all right after the last vote (s)", ("counts", "settledSeconds")),
+        Row("repaired from /events", ("deliveries", "viaFill")),
+        Row("reconnects", ("reconnects",)),
+        Row(
+            "idle RSS per socket (kB)",
+            ("memory", "perSocketKb"),
+            "≤ 50",
+            meets=lambda value: value is not None and value <= 50,
+        ),
+        Row("server CPU (cores)", ("cpu", "serverCores"), compared=False),
+        Row("whole machine CPU (cores of 2)", ("cpu", "machineCores"), compared=False),
+    ]
+
+
 def rows_for(scenario: str) -> list[Row]:
+    if scenario == "vote-storm":
+        return vote_storm_rows()
     rows = []
     restart = scenario == "rolling-restart"
     if restart:
@@ -177,6 +217,27 @@ def table(results: dict[str, dict[str, dict]]) -> str:
             if not_run_scenario == scenario:
                 lines += [f"Not run against {server}: {reason}.", ""]
     return "\n".join(lines)
+
+
+def word_filter_table(cost: dict) -> str:
+    lines = [
+        "### word filter: CPU per post (bench/word_filter_cost.py)",
+        "",
+        f"Loading the built-in list, once per process: {cost['loadMs']:.1f} ms.",
+        "",
+        "| post | ms CPU | budget | met |",
+        "| --- | --- | --- | --- |",
+    ]
+    for label, milliseconds in cost["perPostMs"].items():
+        met = "yes" if milliseconds <= cost["budgetMs"] else "**no**"
+        lines.append(f"| {label} | {milliseconds:.3f} | ≤ {cost['budgetMs']} | {met} |")
+    return "\n".join([*lines, ""])
+
+
+def run_word_filter_cost(output: Path) -> dict | None:
+    command = [sys.executable, str(BENCH_DIR / "word_filter_cost.py"), "--json", str(output)]
+    subprocess.run(command, cwd=REPO_ROOT, check=False)
+    return json.loads(output.read_text()) if output.exists() else None
 
 
 def fmt(value: object) -> str:
@@ -331,6 +392,10 @@ def main() -> int:
             if report is not None:
                 results.setdefault(server, {})[scenario] = report
     markdown = table(results)
+    print("\n== word filter cost", flush=True)
+    filter_cost = run_word_filter_cost(RESULTS_DIR / f"{stamp}-word-filter.json")
+    if filter_cost is not None:
+        markdown += "\n" + word_filter_table(filter_cost)
     (RESULTS_DIR / f"{stamp}.md").write_text(markdown)
     (RESULTS_DIR / f"{stamp}.json").write_text(json.dumps(results, indent=2))
     print("\n" + markdown)

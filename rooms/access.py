@@ -19,6 +19,7 @@ from django.contrib.auth import get_user
 from accounts.models import Teacher
 from accounts.selectors import teacher_for_token
 from rooms.models import Message, Participant, Report, Role, Room, RoomModerator
+from rooms.payloads import Viewer
 from rooms.selectors import rooms_named
 from todaysmeet.errors import Forbidden, NotFound, Unauthenticated
 from todaysmeet.tokens import token_hash
@@ -132,6 +133,23 @@ class RoomAccess:
         # Participant first: a token's participant is known without a query.
         return not self.room.is_private or self.participant is not None or self.role is not None
 
+    @cached_property
+    def viewer(self) -> Viewer:
+        """Who the actor is as a reader of the room: what decides what each payload shows them.
+
+        Asked of someone who may read the room. Their participant is taken
+        from their token or session without a query: a retired one in a
+        private room could not read it.
+        """
+        teacher_id = self.actor.teacher.pk if self.actor.teacher is not None else None
+        if self.role is not None:
+            return Viewer(moderator=True, teacher_id=teacher_id)
+        if self.actor.participant is not None:
+            participant_id = self.actor.participant.pk if self.actor.participant.room_id == self.room.pk else None
+        else:
+            participant_id = self.actor.session_participant_ids.get(self.room.pk)
+        return Viewer(participant_id=participant_id, teacher_id=teacher_id)
+
 
 def room_by_name(*, name: str) -> Room:
     """The room called `name`, whoever asks; private rooms included."""
@@ -144,11 +162,6 @@ def room_by_name(*, name: str) -> Room:
 def room_access_by_name(*, name: str, actor: Actor) -> RoomAccess:
     """The room called `name` (404 if none), and who `actor` is in it; nothing is refused yet."""
     return RoomAccess(room=room_by_name(name=name), actor=actor)
-
-
-def room_is_readable_by(*, actor: Actor, room: Room) -> bool:
-    """For a socket's start, which holds the room already and needs only this one answer."""
-    return RoomAccess(room=room, actor=actor).readable
 
 
 def _readable_required(access: RoomAccess) -> None:
@@ -201,15 +214,15 @@ def _must_join(actor: Actor, room: Room) -> bool:
     return actor.is_anonymous or (actor.teacher is None and room.pk in actor.session_participant_ids)
 
 
-def room_author(access: RoomAccess) -> Participant | Teacher:
-    """The identity that posts in the room on behalf of the actor: a teacher before a participant."""
+def room_author(access: RoomAccess, *, verb: str = "post") -> Participant | Teacher:
+    """The identity that posts (or votes) in the room on behalf of the actor: a teacher before a participant."""
     if access.role is not None:
         return access.actor.teacher
     if access.participant is not None:
         return access.participant
     if _must_join(access.actor, access.room):
-        raise Unauthenticated("Join the room before posting.")
-    raise Forbidden("Only this room's participants and teachers can post here.", code="not_participant")
+        raise Unauthenticated(f"Join the room before you {verb}.")
+    raise Forbidden(f"Only this room's participants and teachers can {verb} here.", code="not_participant")
 
 
 def _moderator_required(access: RoomAccess) -> None:
@@ -238,6 +251,22 @@ def message_for_moderator(*, access: RoomAccess, message_id: int) -> Message:
     return message
 
 
+def visible_message_for_moderator(*, access: RoomAccess, message_id: int) -> Message:
+    """A message everyone sees (not held, rejected or deleted), for its moderators to pin or mark."""
+    _moderator_required(access)
+    return _visible_message(access.room, message_id)
+
+
+def _visible_message(room: Room, message_id: int) -> Message:
+    # A deleted message is dealt with, and a held one must not be revealed to exist.
+    message = Message.objects.filter(
+        pk=message_id, room=room, status=Message.Status.PUBLISHED, deleted_at__isnull=True
+    ).first()
+    if message is None:
+        raise NotFound("There is no such message in this room.", code="message_not_found")
+    return message
+
+
 def message_for_reporter(*, access: RoomAccess, message_id: int) -> tuple[Participant, Message]:
     """The participant reporting, and the visible message they report."""
     reporter = access.participant
@@ -245,11 +274,12 @@ def message_for_reporter(*, access: RoomAccess, message_id: int) -> tuple[Partic
         if _must_join(access.actor, access.room):
             raise Unauthenticated("Join the room to report a message.")
         raise Forbidden("Only the room's participants can report messages.", code="not_participant")
-    # A deleted message is already dealt with, and reporting must not reveal it exists.
-    message = Message.objects.filter(pk=message_id, room=access.room, deleted_at__isnull=True).first()
-    if message is None:
-        raise NotFound("There is no such message in this room.", code="message_not_found")
-    return reporter, message
+    return reporter, _visible_message(access.room, message_id)
+
+
+def message_for_voter(*, access: RoomAccess, message_id: int) -> tuple[Participant | Teacher, Message]:
+    """Who votes (a participant, or one of the room's teachers), and the visible message they vote on."""
+    return room_author(access, verb="vote"), _visible_message(access.room, message_id)
 
 
 def participant_for_moderator(*, access: RoomAccess, participant_id: int) -> Participant:

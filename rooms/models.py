@@ -10,6 +10,13 @@ from todaysmeet import clock
 
 
 class Room(models.Model):
+    class WordFilter(models.TextChoices):
+        OFF = "off"
+        # A matching post goes to the review queue, even with review off.
+        HOLD = "hold"
+        # A matching post is published with the words starred.
+        MASK = "mask"
+
     class Lifetime(models.TextChoices):
         TWO_HOURS = "2h"
         ONE_DAY = "1d"
@@ -32,6 +39,19 @@ class Room(models.Model):
     # Head of the room's event stream. Incremented under this row's lock, so
     # the order of seqs is the order in which their transactions commit.
     seq = models.BigIntegerField(default=0)
+    # Q&A settings. Every column added after the first release has a database
+    # default too (db_default), so the code of the release before, still
+    # running during a rolling deploy, can insert rows without naming it.
+    review = models.BooleanField(default=False, db_default=False)
+    word_filter = models.CharField(
+        max_length=4, choices=WordFilter.choices, default=WordFilter.OFF, db_default=WordFilter.OFF
+    )
+    # The teacher's own words for the filter, one per line, lowercase.
+    blocked_words = models.TextField(blank=True, default="", db_default="")
+    anonymous = models.BooleanField(default=False, db_default=False)
+    # When the last message.votes event was recorded: the flush of vote counts
+    # decides under this row's lock whether the next one may go yet.
+    votes_event_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -54,6 +74,10 @@ class Room(models.Model):
     @property
     def lifetime_span(self) -> timedelta:
         return LIFETIME_SPANS[self.lifetime]
+
+    @property
+    def blocked_word_list(self) -> list[str]:
+        return self.blocked_words.splitlines() if self.blocked_words else []
 
 
 LIFETIME_SPANS = {
@@ -107,6 +131,11 @@ class Participant(models.Model):
         return f"{self.nickname} in {self.room}"
 
 
+def author_key_for(*, participant_id: int | None = None, teacher_id: int | None = None) -> str:
+    """ "p<id>" or "t<id>": one column to tell authors (and voters) apart, whatever they are."""
+    return f"p{participant_id}" if participant_id is not None else f"t{teacher_id}"
+
+
 class Role(models.TextChoices):
     PARTICIPANT = "participant"
     OWNER = "owner"
@@ -114,7 +143,17 @@ class Role(models.TextChoices):
 
 
 class Message(models.Model):
+    class Status(models.TextChoices):
+        PUBLISHED = "published"
+        # Waiting in the review queue: only its author and the moderators know of it.
+        HELD = "held"
+        # Refused from the queue; kept, like a deleted message, as evidence.
+        REJECTED = "rejected"
+
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    # The seq of the event that made the message what everyone who sees it
+    # sees: its message.created, or while it is held its message.held (an
+    # approval moves it to the approval's seq).
     seq = models.BigIntegerField()
     participant = models.ForeignKey(Participant, null=True, blank=True, on_delete=models.SET_NULL)
     teacher = models.ForeignKey(
@@ -136,6 +175,23 @@ class Message(models.Model):
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    status = models.CharField(
+        max_length=9, choices=Status.choices, default=Status.PUBLISHED, db_default=Status.PUBLISHED
+    )
+    # Posted while the room was anonymous: it stays anonymous whatever the
+    # room's setting later, as promised when it was written.
+    anonymous = models.BooleanField(default=False, db_default=False)
+    # The word filter matched the text; with "mask", masked_text is what
+    # everyone but the moderators reads (they keep `text` as evidence).
+    filtered = models.BooleanField(default=False, db_default=False)
+    masked_text = models.TextField(blank=True, default="", db_default="")
+    # At most one per room: pinning takes the room lock and unpins the other.
+    pinned = models.BooleanField(default=False, db_default=False)
+    answered = models.BooleanField(default=False, db_default=False)
+    upvotes = models.IntegerField(default=0, db_default=0)
+    # The count the last message.votes event announced; a message whose
+    # upvotes differ from it is waiting for the next flush.
+    upvotes_published = models.IntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["room", "seq"]
@@ -147,6 +203,17 @@ class Message(models.Model):
                 name="message_idempotency_key_unique",
             ),
         ]
+        indexes = [
+            # GET …/messages?order=top
+            models.Index(fields=["room", "-upvotes", "-seq"], name="message_room_top_idx"),
+            # The review queue, and the flush of vote counts: both small slices of a room.
+            models.Index(fields=["room", "seq"], condition=models.Q(status="held"), name="message_held_idx"),
+            models.Index(
+                fields=["room"],
+                condition=~models.Q(upvotes=models.F("upvotes_published")),
+                name="message_votes_dirty_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.room}#{self.seq}"
@@ -154,6 +221,28 @@ class Message(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_visible(self) -> bool:
+        """Whether everyone who may read the room sees it."""
+        return self.status == Message.Status.PUBLISHED and self.deleted_at is None
+
+
+class MessageVote(models.Model):
+    """One upvote: one per participant, or per teacher, and message."""
+
+    # See RoomEvent.message for why this is DO_NOTHING.
+    message = models.ForeignKey(Message, on_delete=models.DO_NOTHING, related_name="votes")
+    # "p<id>" or "t<id>", as Message.author_key.
+    voter_key = models.CharField(max_length=24)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["message", "created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["message", "voter_key"], name="message_vote_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.voter_key} upvotes {self.message_id}"
 
 
 class RoomEvent(models.Model):
@@ -166,6 +255,10 @@ class RoomEvent(models.Model):
         PARTICIPANT_UPDATED = "participant.updated"
         REPORT_CREATED = "report.created"
         REPORT_RESOLVED = "report.resolved"
+        MESSAGE_HELD = "message.held"
+        MESSAGE_REJECTED = "message.rejected"
+        MESSAGE_UPDATED = "message.updated"
+        MESSAGE_VOTES = "message.votes"
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="events")
     seq = models.BigIntegerField()

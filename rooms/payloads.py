@@ -1,18 +1,74 @@
 """The one builder for each JSON shape the API and the stream send.
 
 HTTP responses and websocket frames both call these, so the two can't drift.
+
+What a reader may see of a message or an event depends on who they are in
+the room, and that is decided here and nowhere else. A payload is built for
+an audience: the room's moderators (everything, for accountability), the
+participant it is about (their own held post, their own name in an
+anonymous room), or the public (everyone else who may read the room). An
+event the public may not know of is rendered for it as a `skip` that only
+keeps its seq, so every stream stays gapless.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Literal, TypedDict
 
 from django.conf import settings
 
-from rooms.models import Message, Participant, Report, Room, RoomEvent
+from rooms.models import Message, Participant, Report, Room, RoomEvent, author_key_for
 
 RoleName = Literal["participant", "owner", "moderator"]
+StatusName = Literal["published", "held", "rejected"]
+# Who a participant's post in an anonymous room is from, for everyone but the moderators.
+ANONYMOUS_NICKNAME = "Anonymous"
+
+
+class Audience(StrEnum):
+    """Whom a payload is built for."""
+
+    # Anyone who may read the room.
+    PUBLIC = "public"
+    # The participant the message or event is about: its author, the one muted.
+    SUBJECT = "subject"
+    # The room's owner and moderators.
+    MODERATOR = "moderator"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads: enough to tell the audience of anything they are sent.
+
+    A socket keeps its viewer for its whole life (see streaming/consumers.py).
+    """
+
+    moderator: bool = False
+    participant_id: int | None = None
+    teacher_id: int | None = None
+
+    @property
+    def voter_key(self) -> str | None:
+        """Whose upvotes are this viewer's: their participant's, or a moderator's own; None for anyone else."""
+        if self.moderator:
+            return author_key_for(teacher_id=self.teacher_id)
+        if self.participant_id is not None:
+            return author_key_for(participant_id=self.participant_id)
+        return None
+
+    def audience_for(self, subject_id: int | None) -> Audience:
+        """The audience this viewer belongs to for something about participant `subject_id`."""
+        if self.moderator:
+            return Audience.MODERATOR
+        if subject_id is not None and subject_id == self.participant_id:
+            return Audience.SUBJECT
+        return Audience.PUBLIC
+
+
+PUBLIC_VIEWER = Viewer()
 
 
 class RoomStatePayload(TypedDict):
@@ -26,6 +82,9 @@ class RoomStatePayload(TypedDict):
     paused: bool
     slow_mode_seconds: int
     is_private: bool
+    review: bool
+    word_filter: Literal["off", "hold", "mask"]
+    anonymous: bool
 
 
 class RoomPayload(RoomStatePayload):
@@ -35,6 +94,9 @@ class RoomPayload(RoomStatePayload):
 class RoomModeratorPayload(RoomPayload):
     role: Literal["owner", "moderator"]
     open_reports: int
+    # Never on the stream: the list is the teachers' business, and up to
+    # 200 words would not fit a frame.
+    blocked_words: list[str]
 
 
 class ParticipantPayload(TypedDict):
@@ -59,9 +121,25 @@ class MessagePayload(TypedDict):
     participant_id: int | None
     color: str | None
     role: RoleName
+    status: StatusName
+    anonymous: bool
+    upvotes: int
+    pinned: bool
+    answered: bool
 
 
-class MessageModeratorPayload(MessagePayload):
+class MessageForModeratorsPayload(MessagePayload, total=False):
+    """A message for its moderators: the author's name and the words as written, and what the filter did."""
+
+    # The word filter matched it (only ever true: absent otherwise).
+    filtered: bool
+    # What everyone else reads, when the filter starred some of it.
+    masked_text: str
+
+
+class MessageModeratorPayload(MessageForModeratorsPayload):
+    """A message as evidence, deleted or not."""
+
     deleted: bool
     deleted_at: str | None
     deleted_by: str | None
@@ -75,7 +153,7 @@ class DeletedMessagePayload(TypedDict):
 
 class ReportPayload(TypedDict):
     id: int
-    message: MessageModeratorPayload
+    message: MessageModeratorPayload | MessagePayload | DeletedMessagePayload
     reason: str
     reporter: ParticipantPayload
     created_at: str
@@ -133,6 +211,42 @@ class ReportResolvedEvent(TypedDict):
     resolution: Literal["deleted", "dismissed"]
 
 
+class MessageHeldEvent(TypedDict):
+    type: Literal["message.held"]
+    seq: int
+    message: MessagePayload | DeletedMessagePayload
+
+
+class MessageRejectedEvent(TypedDict):
+    type: Literal["message.rejected"]
+    seq: int
+    message_id: int
+
+
+class MessageUpdatedEvent(TypedDict):
+    type: Literal["message.updated"]
+    seq: int
+    message: MessagePayload | DeletedMessagePayload
+
+
+class VoteCount(TypedDict):
+    message_id: int
+    upvotes: int
+
+
+class MessageVotesEvent(TypedDict):
+    type: Literal["message.votes"]
+    seq: int
+    votes: list[VoteCount]
+
+
+class SkipFrame(TypedDict):
+    """An event this reader may not know of: only its seq, so the stream stays gapless."""
+
+    type: Literal["skip"]
+    seq: int
+
+
 EventPayload = (
     MessageCreatedEvent
     | MessageDeletedEvent
@@ -140,6 +254,11 @@ EventPayload = (
     | ParticipantUpdatedEvent
     | ReportCreatedEvent
     | ReportResolvedEvent
+    | MessageHeldEvent
+    | MessageRejectedEvent
+    | MessageUpdatedEvent
+    | MessageVotesEvent
+    | SkipFrame
 )
 # The events whose payload is stored with them (RoomEvent.data) rather than
 # rebuilt from the message they point at.
@@ -149,7 +268,18 @@ SNAPSHOT_EVENT_TYPES = frozenset(
         RoomEvent.Type.PARTICIPANT_UPDATED,
         RoomEvent.Type.REPORT_CREATED,
         RoomEvent.Type.REPORT_RESOLVED,
+        RoomEvent.Type.MESSAGE_VOTES,
     }
+)
+# Events that carry the message they are about, rendered as it is now.
+MESSAGE_EVENT_TYPES = frozenset(
+    {RoomEvent.Type.MESSAGE_CREATED, RoomEvent.Type.MESSAGE_UPDATED, RoomEvent.Type.MESSAGE_HELD}
+)
+# Events only the room's moderators and their subject know of: a post in
+# the review queue and its refusal, and a participant's mute (a matter
+# between them and the teachers, and a name in an anonymous room).
+PRIVATE_EVENT_TYPES = frozenset(
+    {RoomEvent.Type.MESSAGE_HELD, RoomEvent.Type.MESSAGE_REJECTED, RoomEvent.Type.PARTICIPANT_UPDATED}
 )
 
 
@@ -185,6 +315,9 @@ def room_state_payload(room: Room) -> RoomStatePayload:
         "paused": room.paused,
         "slow_mode_seconds": room.slow_mode_seconds,
         "is_private": room.is_private,
+        "review": room.review,
+        "word_filter": room.word_filter,
+        "anonymous": room.anonymous,
     }
 
 
@@ -212,7 +345,12 @@ def room_locked_payload(room: Room, *, base_url: str) -> LockedRoomPayload:
 
 def room_moderator_payload(room: Room, *, base_url: str, role: str, open_reports: int) -> RoomModeratorPayload:
     """The room as its owner and moderators see it."""
-    return {**room_payload(room, base_url=base_url), "role": role, "open_reports": open_reports}
+    return {
+        **room_payload(room, base_url=base_url),
+        "role": role,
+        "open_reports": open_reports,
+        "blocked_words": room.blocked_word_list,
+    }
 
 
 def participant_payload(participant: Participant) -> ParticipantPayload:
@@ -232,41 +370,68 @@ def participant_moderator_payload(participant: Participant, *, post_count: int) 
     }
 
 
-def _visible_message_payload(message: Message) -> MessagePayload:
-    return {
+def _visible_message_payload(message: Message, audience: Audience) -> MessagePayload | MessageForModeratorsPayload:
+    # An anonymous post names its author to the moderators and to the author only.
+    unnamed = message.anonymous and audience == Audience.PUBLIC
+    moderator = audience == Audience.MODERATOR
+    payload = {
         "id": message.pk,
         "seq": message.seq,
-        "nickname": message.nickname,
-        "text": message.text,
+        "nickname": ANONYMOUS_NICKNAME if unnamed else message.nickname,
+        "text": message.text if moderator or not message.masked_text else message.masked_text,
         "created_at": timestamp(message.created_at),
         "client_id": str(message.client_id) if message.client_id else None,
-        "participant_id": message.participant_id,
-        "color": message.color or None,
+        "participant_id": None if unnamed else message.participant_id,
+        "color": None if unnamed else message.color or None,
         "role": message.author_role,
+        "status": message.status,
+        "anonymous": message.anonymous,
+        "upvotes": message.upvotes,
+        "pinned": message.pinned,
+        "answered": message.answered,
     }
+    # Only when there is something to add, so that most messages look the
+    # same to everyone and the stream serialises them once (streaming/audiences.py).
+    if moderator and message.filtered:
+        payload["filtered"] = True
+        if message.masked_text:
+            payload["masked_text"] = message.masked_text
+    return payload
 
 
-def message_payload(message: Message) -> MessagePayload | DeletedMessagePayload:
+def message_payload(
+    message: Message, audience: Audience = Audience.PUBLIC
+) -> MessagePayload | MessageForModeratorsPayload | DeletedMessagePayload:
     if message.is_deleted:
         # A deleted message's words and author are never sent again.
         return {"id": message.pk, "seq": message.seq, "deleted": True}
-    return _visible_message_payload(message)
+    return _visible_message_payload(message, audience)
+
+
+def message_payload_for(
+    message: Message, viewer: Viewer
+) -> MessagePayload | MessageForModeratorsPayload | DeletedMessagePayload:
+    return message_payload(message, viewer.audience_for(message.participant_id))
 
 
 def message_moderator_payload(message: Message) -> MessageModeratorPayload:
     """A message as evidence: deleted ones keep their text, marked with who removed them and when."""
     return {
-        **_visible_message_payload(message),
+        **_visible_message_payload(message, Audience.MODERATOR),
         "deleted": message.is_deleted,
         "deleted_at": timestamp(message.deleted_at),
         "deleted_by": message.deleted_by.email if message.deleted_by_id else None,
     }
 
 
-def report_payload(report: Report) -> ReportPayload:
+def report_payload(report: Report, viewer: Viewer) -> ReportPayload:
+    """A report for the moderators, or for its reporter, who sees the message as they saw it."""
+    message = (
+        message_moderator_payload(report.message) if viewer.moderator else message_payload_for(report.message, viewer)
+    )
     return {
         "id": report.pk,
-        "message": message_moderator_payload(report.message),
+        "message": message,
         "reason": report.reason,
         "reporter": participant_payload(report.reporter),
         "created_at": timestamp(report.created_at),
@@ -292,14 +457,34 @@ def transcript_row(message: Message) -> TranscriptRow:
 TRANSCRIPT_COLUMNS = tuple(TranscriptRow.__annotations__)
 
 
-def event_payload(event: RoomEvent) -> EventPayload:
-    if event.type == RoomEvent.Type.MESSAGE_CREATED:
-        return {"type": "message.created", "seq": event.seq, "message": message_payload(event.message)}
-    if event.type == RoomEvent.Type.MESSAGE_DELETED:
-        return {"type": "message.deleted", "seq": event.seq, "message_id": event.message_id}
+def skip_payload(seq: int) -> SkipFrame:
+    return {"type": "skip", "seq": seq}
+
+
+def event_subject(event: RoomEvent) -> int | None:
+    """The participant an event is about (a message's author, the one muted), if any."""
+    if event.message_id is not None:
+        return event.message.participant_id
+    if event.type == RoomEvent.Type.PARTICIPANT_UPDATED:
+        return event.data["participant"]["id"]
+    return None
+
+
+def event_payload(event: RoomEvent, audience: Audience = Audience.PUBLIC) -> EventPayload:
+    """The event as `audience` sees it; a skip for an event it may not know of."""
+    if audience == Audience.PUBLIC and event.type in PRIVATE_EVENT_TYPES:
+        return skip_payload(event.seq)
+    if event.type in MESSAGE_EVENT_TYPES:
+        return {"type": str(event.type), "seq": event.seq, "message": message_payload(event.message, audience)}
+    if event.type in (RoomEvent.Type.MESSAGE_DELETED, RoomEvent.Type.MESSAGE_REJECTED):
+        return {"type": str(event.type), "seq": event.seq, "message_id": event.message_id}
     if event.type in SNAPSHOT_EVENT_TYPES:
         return {"type": str(event.type), "seq": event.seq, **event.data}
     raise ValueError(f"unknown event type {event.type!r}")
+
+
+def event_payload_for(event: RoomEvent, viewer: Viewer) -> EventPayload:
+    return event_payload(event, viewer.audience_for(event_subject(event)))
 
 
 def room_updated_data(room: Room) -> dict:
@@ -317,3 +502,8 @@ def report_created_data(report: Report) -> dict:
 
 def report_resolved_data(report: Report) -> dict:
     return {"report_id": report.pk, "message_id": report.message_id, "resolution": report.resolution}
+
+
+def message_votes_data(counts: list[tuple[int, int]]) -> dict:
+    """What a message.votes event carries: the latest count of each message, from (id, upvotes) pairs."""
+    return {"votes": [{"message_id": message_id, "upvotes": upvotes} for message_id, upvotes in counts]}

@@ -9,7 +9,7 @@ from typing import Literal
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 
 from accounts.models import Teacher
-from rooms.models import Message, Participant, Report, Role, Room, RoomEvent, RoomModerator
+from rooms.models import Message, MessageVote, Participant, Report, Role, Room, RoomEvent, RoomModerator
 from rooms.validation import is_room_name, room_name_key
 from todaysmeet import clock
 
@@ -42,17 +42,18 @@ def message_list(
     since: int | None = None,
     limit: int = HISTORY_LIMIT_DEFAULT,
     include_deleted: bool = False,
+    answered: bool | None = None,
 ) -> tuple[list[Message], bool]:
-    """One page of messages in ascending seq, and whether more lie beyond it.
+    """One page of published messages in ascending seq, and whether more lie beyond it.
 
     With `since`, the page starts just after it and "more" means newer; otherwise
     the page ends at `before` (or the head) and "more" means older. Deleted
-    messages are left out unless `include_deleted` (for moderators).
+    messages are left out unless `include_deleted` (for moderators);
+    `answered` keeps only the answered ones, or only the others.
     """
+    visible = _published(room, include_deleted=include_deleted, answered=answered)
     if include_deleted:
-        visible = Message.objects.filter(room=room).select_related("deleted_by")
-    else:
-        visible = Message.objects.filter(room=room, deleted_at__isnull=True)
+        visible = visible.select_related("deleted_by")
     if since is not None:
         rows = list(visible.filter(seq__gt=since).order_by("seq")[: limit + 1])
         return rows[:limit], len(rows) > limit
@@ -62,6 +63,42 @@ def message_list(
     page = rows[:limit]
     page.reverse()
     return page, len(rows) > limit
+
+
+def _published(room: Room, *, include_deleted: bool = False, answered: bool | None = None) -> QuerySet[Message]:
+    messages = Message.objects.filter(room=room, status=Message.Status.PUBLISHED)
+    if not include_deleted:
+        messages = messages.filter(deleted_at__isnull=True)
+    if answered is not None:
+        messages = messages.filter(answered=answered)
+    return messages
+
+
+def message_top(*, room: Room, limit: int, answered: bool | None = None) -> tuple[list[Message], bool]:
+    """The most upvoted visible messages, ties to the newer; and whether more follow."""
+    rows = list(_published(room, answered=answered).order_by("-upvotes", "-seq")[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def message_held_list(*, room: Room, limit: int, author_key: str | None = None) -> tuple[list[Message], bool]:
+    """The review queue, oldest first (only `author_key`'s posts, if given); and whether more follow."""
+    held = Message.objects.filter(room=room, status=Message.Status.HELD)
+    if author_key is not None:
+        held = held.filter(author_key=author_key)
+    rows = list(held.order_by("seq")[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def message_pinned(*, room: Room) -> Message | None:
+    return _published(room).filter(pinned=True).first()
+
+
+def message_ids_upvoted(*, voter_key: str | None, messages: list[Message]) -> set[int]:
+    """Which of `messages` the voter upvoted."""
+    if voter_key is None or not messages:
+        return set()
+    voted = MessageVote.objects.filter(voter_key=voter_key, message__in=messages)
+    return set(voted.values_list("message_id", flat=True))
 
 
 def events_since(
@@ -151,8 +188,6 @@ def report_get(*, room: Room, report_id: int) -> Report:
 
 
 def transcript_messages(*, room: Room, include_deleted: bool = False) -> Iterator[Message]:
-    """A room's messages in seq order, streamed from the database a chunk at a time."""
-    messages = Message.objects.filter(room=room)
-    if not include_deleted:
-        messages = messages.filter(deleted_at__isnull=True)
+    """A room's published messages in seq order, streamed from the database a chunk at a time."""
+    messages = _published(room, include_deleted=include_deleted)
     return messages.order_by("seq").iterator(chunk_size=TRANSCRIPT_CHUNK_SIZE)

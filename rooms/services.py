@@ -18,15 +18,26 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from accounts.models import Teacher
 from accounts.selectors import teacher_for_email
 from accounts.services import clean_email
 from billing.entitlements import require_teacher_tools, room_settings_tools
 from rooms.colors import participant_color
-from rooms.models import LIFETIME_SPANS, Message, Participant, Report, Role, Room, RoomEvent, RoomModerator
+from rooms.models import (
+    LIFETIME_SPANS,
+    Message,
+    MessageVote,
+    Participant,
+    Report,
+    Role,
+    Room,
+    RoomEvent,
+    RoomModerator,
+)
 from rooms.payloads import (
-    event_payload,
+    message_votes_data,
     participant_updated_data,
     report_created_data,
     report_resolved_data,
@@ -37,6 +48,7 @@ from rooms.validation import (
     RoomChanges,
     clean_client_id,
     clean_lifetime,
+    clean_message_changes,
     clean_message_text,
     clean_nickname,
     clean_report_reason,
@@ -45,8 +57,11 @@ from rooms.validation import (
     clean_topic,
     nickname_key,
 )
+from rooms.word_filter import word_filter_check
+from streaming.audiences import event_texts
 from streaming.close_codes import CLOSE_ROOM_DELETED, CLOSE_UNAUTHORIZED
 from streaming.publish import room_event_publish_on_commit, room_sockets_close_on_commit
+from streaming.vote_flush import votes_flush_on_commit
 from todaysmeet import clock
 from todaysmeet.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
 from todaysmeet.tokens import token_generate, token_hash
@@ -54,6 +69,12 @@ from todaysmeet.tokens import token_generate, token_hash
 REPORT_ACTIONS = ("delete", "dismiss")
 # Rooms deleted per transaction by the purge: each batch holds its locks briefly.
 PURGE_BATCH_SIZE = 50
+# A room records at most one message.votes event per interval, so a storm of
+# upvotes is a few frames a second, however many processes take the votes.
+VOTES_EVENT_INTERVAL = timedelta(milliseconds=250)
+# Counts per message.votes event: a frame must stay under the server's 4 KiB
+# limit (streaming/server.py); more waits for the next event.
+VOTES_PER_EVENT = 50
 
 
 def room_create(*, owner: Teacher, name: object, topic: object = None, lifetime: object = None) -> Room:
@@ -121,7 +142,7 @@ def _password_hash_before_lock(room: Room, password: str | None) -> str | None:
 def _room_settings_set(locked_room: Room, changes: RoomChanges) -> list[str]:
     """Set on the locked room what `changes` alters; returns the fields changed."""
     changed: list[str] = []
-    for field in ("topic", "paused", "slow_mode_seconds"):
+    for field in ("topic", "paused", "slow_mode_seconds", "review", "word_filter", "blocked_words", "anonymous"):
         value = getattr(changes, field)
         if value is not None and getattr(locked_room, field) != value:
             setattr(locked_room, field, value)
@@ -180,6 +201,7 @@ def _rooms_delete(room_ids: list[int]) -> None:
     # every message of a large room into memory to delete it.
     RoomEvent.objects.filter(room_id__in=room_ids).delete()
     Report.objects.filter(room_id__in=room_ids).delete()
+    MessageVote.objects.filter(message__room_id__in=room_ids).delete()
     Message.objects.filter(room_id__in=room_ids).delete()
     Participant.objects.filter(room_id__in=room_ids).delete()
     RoomModerator.objects.filter(room_id__in=room_ids).delete()
@@ -330,7 +352,7 @@ def _store_event(
     room: Room, seq: int, event_type: str, *, message: Message | None = None, data: dict | None = None
 ) -> RoomEvent:
     event = RoomEvent.objects.create(room=room, seq=seq, type=event_type, message=message, data=data)
-    room_event_publish_on_commit(room.pk, event_payload(event))
+    room_event_publish_on_commit(room.pk, event_texts(event))
     return event
 
 
@@ -338,6 +360,11 @@ def _record_event(
     room: Room, event_type: str, *, message: Message | None = None, data: dict | None = None
 ) -> RoomEvent:
     return _store_event(room, _next_seq(room), event_type, message=message, data=data)
+
+
+def author_key(author: Participant | Teacher) -> str:
+    """ "p<id>" or "t<id>": one column to tell authors (and voters) apart, whatever they are."""
+    return f"p{author.pk}" if isinstance(author, Participant) else f"t{author.pk}"
 
 
 def message_post(
@@ -348,44 +375,187 @@ def message_post(
     A repeated `client_id` from the same author returns the original message
     and changes nothing, so clients can retry a post whose answer they lost.
     `author` is a participant of the room, or its owner or a moderator.
+
+    A participant's post may be held for review (the room's review setting,
+    or its word filter in "hold" mode): it is stored with status "held" and
+    only its author and the moderators learn of it. Teachers' posts are
+    never held, filtered or anonymous.
     """
     cleaned_client_id: uuid.UUID | None = clean_client_id(client_id)
+    key = author_key(author)
     if isinstance(author, Participant):
-        author_key, nickname, role, color = f"p{author.pk}", author.nickname, Role.PARTICIPANT, author.color
+        nickname, role, color = author.nickname, Role.PARTICIPANT, author.color
     else:
         role = Role.OWNER if author.pk == room.owner_id else Role.MODERATOR
-        author_key, nickname, color = f"t{author.pk}", author.name_in_rooms, ""
+        nickname, color = author.name_in_rooms, ""
 
     with transaction.atomic():
         locked_room = _lock_room(room)
         if cleaned_client_id is not None:
-            original = Message.objects.filter(
-                room=locked_room, author_key=author_key, client_id=cleaned_client_id
-            ).first()
+            original = Message.objects.filter(room=locked_room, author_key=key, client_id=cleaned_client_id).first()
             if original is not None:
                 return original, False
         # Only now: a retry gets its original answer whatever text it carries.
         cleaned_text = clean_message_text(text)
         if not locked_room.is_open:
             raise Forbidden("This room is closed.", code="room_closed")
-        # Teachers may post in a paused room and are never slowed or limited.
-        if isinstance(author, Participant):
-            _admit_participant_post(locked_room, Participant.objects.select_for_update().get(pk=author.pk))
-        seq = _next_seq(locked_room)
-        message = Message.objects.create(
+        message = Message(
             room=locked_room,
-            seq=seq,
             participant=author if isinstance(author, Participant) else None,
             teacher=author if isinstance(author, Teacher) else None,
-            author_key=author_key,
+            author_key=key,
             author_role=role,
             nickname=nickname,
             color=color,
             text=cleaned_text,
             client_id=cleaned_client_id,
         )
-        _store_event(locked_room, seq, RoomEvent.Type.MESSAGE_CREATED, message=message)
+        # Teachers may post in a paused room and are never slowed or limited.
+        if isinstance(author, Participant):
+            _admit_participant_post(locked_room, Participant.objects.select_for_update().get(pk=author.pk))
+            _apply_room_rules(locked_room, message)
+        message.seq = _next_seq(locked_room)
+        message.save(force_insert=True)
+        held = message.status == Message.Status.HELD
+        event_type = RoomEvent.Type.MESSAGE_HELD if held else RoomEvent.Type.MESSAGE_CREATED
+        _store_event(locked_room, message.seq, event_type, message=message)
     return message, True
+
+
+def _apply_room_rules(locked_room: Room, message: Message) -> None:
+    """The word filter, the review queue and anonymity, as the room has them now, on a participant's post."""
+    if locked_room.word_filter != Room.WordFilter.OFF:
+        # Under the lock, with the settings as stored: ~0.1 ms (rooms/word_filter.py).
+        result = word_filter_check(message.text, blocked_words=locked_room.blocked_words)
+        message.filtered = result.matched
+        if result.matched and locked_room.word_filter == Room.WordFilter.MASK:
+            message.masked_text = result.masked
+    if locked_room.review or (message.filtered and locked_room.word_filter == Room.WordFilter.HOLD):
+        message.status = Message.Status.HELD
+    message.anonymous = locked_room.anonymous
+
+
+def message_approve(*, room: Room, message: Message) -> bool:
+    """Publish a held message to everyone, at the approval's seq; returns False if it already was."""
+    with transaction.atomic():
+        locked_room = _lock_room(room)
+        locked = Message.objects.select_for_update().get(pk=message.pk)
+        if locked.status == Message.Status.PUBLISHED:
+            return False
+        if locked.status == Message.Status.REJECTED:
+            raise Conflict("That message was rejected; it can't be published now.", code="message_rejected")
+        # It appears where it is approved: after everything its readers have seen.
+        locked.seq = _next_seq(locked_room)
+        locked.status = Message.Status.PUBLISHED
+        locked.save(update_fields=["seq", "status"])
+        _store_event(locked_room, locked.seq, RoomEvent.Type.MESSAGE_CREATED, message=locked)
+    return True
+
+
+def message_reject(*, room: Room, message: Message) -> bool:
+    """Refuse a held message (its author and the moderators are told); returns False if it already was."""
+    with transaction.atomic():
+        locked_room = _lock_room(room)
+        locked = Message.objects.select_for_update().get(pk=message.pk)
+        if locked.status == Message.Status.REJECTED:
+            return False
+        if locked.status == Message.Status.PUBLISHED:
+            raise Conflict("That message is already published; delete it instead.", code="message_published")
+        locked.status = Message.Status.REJECTED
+        locked.save(update_fields=["status"])
+        _record_event(locked_room, RoomEvent.Type.MESSAGE_REJECTED, message=locked)
+    return True
+
+
+def message_update(*, room: Room, message: Message, changes: Mapping[str, object]) -> Message:
+    """Pin or unpin, mark answered or not; returns the message as stored.
+
+    At most one message is pinned per room: pinning another unpins the first.
+    Each message that changes is one message.updated event.
+    """
+    cleaned = clean_message_changes(changes)
+    with transaction.atomic():
+        locked_room = _lock_room(room)
+        locked = Message.objects.select_for_update().get(pk=message.pk)
+        if not locked.is_visible:
+            # Deleted since the caller looked.
+            raise NotFound("There is no such message in this room.", code="message_not_found")
+        if cleaned.pinned and not locked.pinned:
+            for other in Message.objects.select_for_update().filter(room=locked_room, pinned=True):
+                other.pinned = False
+                other.save(update_fields=["pinned"])
+                _record_event(locked_room, RoomEvent.Type.MESSAGE_UPDATED, message=other)
+        changed = [
+            field
+            for field in ("pinned", "answered")
+            if getattr(cleaned, field) is not None and getattr(cleaned, field) != getattr(locked, field)
+        ]
+        for field in changed:
+            setattr(locked, field, getattr(cleaned, field))
+        if changed:
+            locked.save(update_fields=changed)
+            _record_event(locked_room, RoomEvent.Type.MESSAGE_UPDATED, message=locked)
+    return locked
+
+
+def message_vote(*, room: Room, message: Message, voter: Participant | Teacher, upvote: bool) -> int:
+    """Upvote a message, or take the upvote back; returns its count. Voting twice changes nothing.
+
+    No room lock: votes on one message queue only on that message's row, and
+    the count goes out later, coalesced (votes_flush).
+    """
+    if not room.is_open:
+        raise Forbidden("This room is closed.", code="room_closed")
+    key = author_key(voter)
+    with transaction.atomic():
+        if upvote:
+            try:
+                with transaction.atomic():
+                    MessageVote.objects.create(message=message, voter_key=key)
+                changed = True
+            except IntegrityError:
+                changed = False
+        else:
+            changed = MessageVote.objects.filter(message=message, voter_key=key).delete()[0] > 0
+        counted = Message.objects.filter(pk=message.pk)
+        if changed:
+            counted.update(upvotes=F("upvotes") + (1 if upvote else -1))
+            votes_flush_on_commit(room.pk, votes_flush)
+        return counted.values_list("upvotes", flat=True).get()
+
+
+def votes_flush(*, room_id: int) -> float | None:
+    """Record a message.votes event with every count that changed since the last one.
+
+    Returns the seconds to wait before flushing again (too soon after the
+    room's last votes event, or more counts than one event takes), or None
+    when nothing is left to announce.
+    """
+    with transaction.atomic():
+        locked_room = Room.objects.select_for_update().filter(pk=room_id).first()
+        if locked_room is None:
+            return None
+        if locked_room.votes_event_at is not None:
+            wait = (locked_room.votes_event_at + VOTES_EVENT_INTERVAL - clock.now()).total_seconds()
+            if wait > 0:
+                return wait
+        # Locked: a vote on one of these waits until this event is stored,
+        # and the next flush announces it.
+        changed = list(
+            Message.objects.select_for_update()
+            .filter(room=locked_room)
+            .exclude(upvotes=F("upvotes_published"))
+            .order_by("pk")
+            .values_list("pk", "upvotes")[: VOTES_PER_EVENT + 1]
+        )
+        if not changed:
+            return None
+        counts = changed[:VOTES_PER_EVENT]
+        Message.objects.filter(pk__in=[pk for pk, _ in counts]).update(upvotes_published=F("upvotes"))
+        event = _record_event(locked_room, RoomEvent.Type.MESSAGE_VOTES, data=message_votes_data(counts))
+        locked_room.votes_event_at = event.created_at
+        locked_room.save(update_fields=["votes_event_at"])
+    return VOTES_EVENT_INTERVAL.total_seconds() if len(changed) > VOTES_PER_EVENT else None
 
 
 def message_delete(*, room: Room, message: Message, deleted_by: Teacher) -> bool:
@@ -400,12 +570,17 @@ def message_delete(*, room: Room, message: Message, deleted_by: Teacher) -> bool
 
 def _message_delete_locked(locked_room: Room, message: Message, deleted_by: Teacher) -> bool:
     locked_message = Message.objects.select_for_update().get(pk=message.pk)
-    if locked_message.is_deleted:
+    if locked_message.status == Message.Status.HELD:
+        # A deletion is news to everyone; a held post is no news to them yet.
+        raise Conflict("That message is waiting for review: approve or reject it.", code="message_held")
+    if locked_message.is_deleted or locked_message.status == Message.Status.REJECTED:
         return False
     now = clock.now()
     locked_message.deleted_at = now
     locked_message.deleted_by = deleted_by
-    locked_message.save(update_fields=["deleted_at", "deleted_by"])
+    # Its message.deleted takes it off every screen, the pinned place included.
+    locked_message.pinned = False
+    locked_message.save(update_fields=["deleted_at", "deleted_by", "pinned"])
     _record_event(locked_room, RoomEvent.Type.MESSAGE_DELETED, message=locked_message)
     for report in Report.objects.select_for_update().filter(message=locked_message, resolved_at__isnull=True):
         _report_resolve_locked(locked_room, report, Report.Resolution.DELETED, deleted_by, now)
@@ -424,7 +599,7 @@ def report_create(*, room: Room, reporter: Participant, message: Message, reason
         existing = Report.objects.filter(message=message, reporter=reporter, resolved_at__isnull=True).first()
         if existing is not None:
             return existing, False
-        if Message.objects.filter(pk=message.pk, deleted_at__isnull=False).exists():
+        if not Message.objects.filter(pk=message.pk, deleted_at__isnull=True, status=Message.Status.PUBLISHED).exists():
             raise NotFound("There is no such message in this room.", code="message_not_found")
         report = Report.objects.create(room=locked_room, message=message, reporter=reporter, reason=cleaned_reason)
         _record_event(locked_room, RoomEvent.Type.REPORT_CREATED, data=report_created_data(report))

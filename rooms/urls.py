@@ -11,5 +11,6 @@ urlpatterns = [
     path("rooms/new/", views.room_new, name="new"),
     path("<str:name>/", views.room_page, name="room"),
     path("<str:name>/projector/", views.projector, name="projector"),
+    path("<str:name>/qr.svg", views.room_qr, name="qr"),
     path("<str:name>/transcript/", views.transcript, name="transcript"),
 ]

@@ -27,8 +27,20 @@ MESSAGE_MAX = 280
 REPORT_REASON_MAX = 200
 SLOW_MODE_MAX_SECONDS = 300
 ROOM_PASSWORD_MIN, ROOM_PASSWORD_MAX = 6, 128
+BLOCKED_WORDS_MAX = 200
+BLOCKED_WORD_MAX = 40
 # What a teacher may change about a room (PATCH /api/rooms/<name>).
-ROOM_SETTINGS = ("topic", "paused", "closed", "slow_mode_seconds", "password")
+ROOM_SETTINGS = (
+    "topic",
+    "paused",
+    "closed",
+    "slow_mode_seconds",
+    "password",
+    "review",
+    "word_filter",
+    "blocked_words",
+    "anonymous",
+)
 DEFAULT_LIFETIME = Room.Lifetime.ONE_WEEK
 # Bidi overrides and isolates let one message reorder the text around it.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -247,6 +259,39 @@ def clean_report_reason(value: object) -> str:
     return reason
 
 
+def clean_word_filter(value: object) -> str:
+    if value not in Room.WordFilter.values:
+        choices = ", ".join(f"“{choice}”" for choice in Room.WordFilter.values)
+        raise Invalid(f"word_filter is one of {choices}.", field="word_filter")
+    return value
+
+
+def clean_blocked_words(value: object) -> str:
+    """A teacher's own words for the filter, as stored: lowercase, one per line, each once."""
+    if value is None:
+        return ""
+    if not isinstance(value, list) or len(value) > BLOCKED_WORDS_MAX:
+        raise Invalid(f"blocked_words is a list of at most {BLOCKED_WORDS_MAX} words.", field="blocked_words")
+    words: dict[str, None] = {}
+    for raw in value:
+        word = raw.strip().lower() if isinstance(raw, str) else ""
+        if (
+            not 1 <= len(word) <= BLOCKED_WORD_MAX
+            or _has_forbidden_characters(word)
+            or not _has_letters_or_digits(word)
+        ):
+            raise Invalid(
+                f"Each blocked word is 1–{BLOCKED_WORD_MAX} characters, with at least one letter or digit.",
+                field="blocked_words",
+            )
+        words[word] = None
+    return "\n".join(words)
+
+
+def _has_letters_or_digits(word: str) -> bool:
+    return any(character.isalnum() for character in word)
+
+
 @dataclass(frozen=True)
 class RoomChanges:
     """A teacher's changes to a room, each one valid; None leaves that setting as it is."""
@@ -257,6 +302,11 @@ class RoomChanges:
     slow_mode_seconds: int | None = None
     # "" makes the room public again.
     password: str | None = None
+    review: bool | None = None
+    word_filter: str | None = None
+    # As stored: one word per line.
+    blocked_words: str | None = None
+    anonymous: bool | None = None
 
 
 def clean_room_changes(changes: Mapping[str, object]) -> RoomChanges:
@@ -271,4 +321,28 @@ def clean_room_changes(changes: Mapping[str, object]) -> RoomChanges:
             clean_slow_mode_seconds(changes["slow_mode_seconds"]) if "slow_mode_seconds" in changes else None
         ),
         password=clean_room_password(changes["password"]) if "password" in changes else None,
+        review=clean_flag(changes["review"], field="review") if "review" in changes else None,
+        word_filter=clean_word_filter(changes["word_filter"]) if "word_filter" in changes else None,
+        blocked_words=clean_blocked_words(changes["blocked_words"]) if "blocked_words" in changes else None,
+        anonymous=clean_flag(changes["anonymous"], field="anonymous") if "anonymous" in changes else None,
+    )
+
+
+# What a moderator may change about a message (PATCH …/messages/<id>).
+MESSAGE_SETTINGS = ("pinned", "answered")
+
+
+@dataclass(frozen=True)
+class MessageChanges:
+    pinned: bool | None = None
+    answered: bool | None = None
+
+
+def clean_message_changes(changes: Mapping[str, object]) -> MessageChanges:
+    for key in changes:
+        if key not in MESSAGE_SETTINGS:
+            raise Invalid(f"“{key}” is not something about a message that can be changed.", field=key)
+    return MessageChanges(
+        pinned=clean_flag(changes["pinned"], field="pinned") if "pinned" in changes else None,
+        answered=clean_flag(changes["answered"], field="answered") if "answered" in changes else None,
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import io
 from collections.abc import Generator
 from typing import Any
 
+import segno
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,10 +23,23 @@ from rooms import selectors, services
 from rooms.access import RoomAccess, actor_for_session, room_by_name
 from rooms.exports import streamed
 from rooms.models import Room
-from rooms.payloads import participant_payload, room_locked_payload, room_moderator_payload, room_payload, room_url
+from rooms.payloads import (
+    Viewer,
+    message_payload_for,
+    participant_payload,
+    room_locked_payload,
+    room_moderator_payload,
+    room_payload,
+    room_url,
+)
 from rooms.validation import DEFAULT_LIFETIME, MESSAGE_MAX, ROOM_NAME_MAX, room_name_key
 from todaysmeet import clock
 from todaysmeet.errors import NotFound, PaymentRequired, ServiceError
+
+# QR codes kept per process, by URL: a code depends on nothing else.
+QR_CACHE_SIZE = 512
+# Browsers and proxies may keep one this long: a room's URL never changes.
+QR_MAX_AGE_SECONDS = 24 * 60 * 60
 
 # In the order a teacher reads them, shortest first.
 LIFETIME_LABELS = {
@@ -158,12 +174,34 @@ def projector(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "rooms/projector.html", {"room": room, "config": config, "locked": locked})
 
 
+@functools.lru_cache(maxsize=QR_CACHE_SIZE)
+def _qr_svg(url: str) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=8, border=2, xmldecl=False)
+    return buffer.getvalue()
+
+
+@require_GET
+def room_qr(request: HttpRequest, name: str) -> HttpResponse:
+    """An SVG QR code of the room's URL, for the projector and the teacher's page to show.
+
+    Any room's: its URL is no secret (a private room asks for its password).
+    """
+    room = _room_or_404(name)
+    if room.name != name:
+        return redirect("rooms:qr", name=room.name)
+    response = HttpResponse(_qr_svg(room_url(room, base_url=_base_url(request))), content_type="image/svg+xml")
+    response["Cache-Control"] = f"public, max-age={QR_MAX_AGE_SECONDS}"
+    return response
+
+
 @require_GET
 def transcript(request: HttpRequest, name: str) -> HttpResponse:
     room = _room_or_404(name)
     if room.name != name:
         return redirect("rooms:transcript", name=room.name)
-    if not _room_access(request, room).readable:
+    access = _room_access(request, room)
+    if not access.readable:
         return render(request, "rooms/transcript/private.html", {"room": room}, status=403)
     try:
         require_teacher_tools(owner=room.owner, tools=["transcripts"])
@@ -175,20 +213,26 @@ def transcript(request: HttpRequest, name: str) -> HttpResponse:
         "time_zone": timezone.get_current_timezone_name(),
         "now": clock.now(),
     }
-    response = streamed(request, _transcript_chunks(room, header), content_type="text/html; charset=utf-8")
+    chunks = _transcript_chunks(room, header, access.viewer)
+    response = streamed(request, chunks, content_type="text/html; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response
 
 
-def _transcript_chunks(room: Room, header: dict[str, Any]) -> Generator[str, None, None]:
-    """The page in pieces: a room of any size is rendered a bounded batch at a time."""
+def _transcript_chunks(room: Room, header: dict[str, Any], viewer: Viewer) -> Generator[str, None, None]:
+    """The page in pieces: a room of any size is rendered a bounded batch at a time.
+
+    Each message as this reader may see it: "Anonymous" and starred words for
+    the class, names and words as written for the room's teachers.
+    """
     yield render_to_string("rooms/transcript/start.html", header)
     count = 0
     last_day = None
     batch: list[dict[str, Any]] = []
     for message in selectors.transcript_messages(room=room):
         day = timezone.localtime(message.created_at).date()
-        batch.append({"message": message, "day": day if day != last_day else None})
+        shown = message_payload_for(message, viewer)
+        batch.append({"message": message, "shown": shown, "day": day if day != last_day else None})
         last_day = day
         count += 1
         if len(batch) >= selectors.TRANSCRIPT_CHUNK_SIZE:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from urllib.parse import parse_qs
@@ -14,7 +13,9 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from rooms.access import Actor, room_id_moderated_by, socket_actor
+from rooms.payloads import PUBLIC_VIEWER
 from streaming.arrivals import socket_start
+from streaming.audiences import EventTexts
 from streaming.close_codes import (
     CLOSE_INVALID_SINCE,
     CLOSE_ROOM_NOT_FOUND,
@@ -107,9 +108,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.opened_at = time.monotonic()
         logger.info("websocket open")
         self.room_id: int | None = None
+        # Who reads this socket (role, participant, teacher), from its start
+        # on: it picks each event's text for its audience.
+        self.viewer = PUBLIC_VIEWER
         self.last_seq = 0
         self.catching_up = True
-        self.backlog: list[tuple[int, str]] = []
+        self.backlog: list[EventTexts] = []
         await self.accept()
         if is_draining():
             # Accepted first so the client sees 1012 and goes to another
@@ -142,6 +146,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if not start.allowed:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
+        self.viewer = start.viewer
         for frame in start.frames:
             await self.send(text_data=frame)
         self.last_seq = start.head
@@ -150,32 +155,27 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def _drain_backlog(self) -> None:
         while self.backlog:
             pending, self.backlog = self.backlog, []
-            for seq, text in pending:
-                await self._send_event(seq, text)
+            for texts in pending:
+                await self._send_event(texts)
         self.catching_up = False
 
-    async def _send_event(self, seq: int, text: str) -> None:
-        if seq <= self.last_seq:
+    async def _send_event(self, texts: EventTexts) -> None:
+        if texts.seq <= self.last_seq:
             return
-        if seq != self.last_seq + 1:
-            logger.warning("socket in room %s jumps from %s to %s", self.room_id, self.last_seq, seq)
-        self.last_seq = seq
-        await self.send(text_data=text)
+        if texts.seq != self.last_seq + 1:
+            logger.warning("socket in room %s jumps from %s to %s", self.room_id, self.last_seq, texts.seq)
+        self.last_seq = texts.seq
+        await self.send(text_data=texts.text_for(self.viewer))
 
-    async def deliver(self, seq: int, text: str) -> None:
+    async def deliver(self, texts: EventTexts) -> None:
         if self.catching_up:
-            self.backlog.append((seq, text))
+            self.backlog.append(texts)
             if len(self.backlog) > SOCKET_BACKLOG_LIMIT:
                 SLOW_CLIENT_CUTOFFS.labels("backlog").inc()
                 self.backlog = []
                 await self.close(code=CLOSE_TOO_SLOW)
             return
-        await self._send_event(seq, text)
-
-    async def reset(self, head: int) -> None:
-        # Queued like an event, so it can't overtake hello and the replay; a
-        # reset to a head the socket has already reached is dropped like a duplicate.
-        await self.deliver(head, json.dumps({"type": "reset", "seq": head}))
+        await self._send_event(texts)
 
     async def close_for_room(self, room_id: int, code: int, keep_moderators: bool) -> None:
         # The room comes from the hub: this socket may still be starting,

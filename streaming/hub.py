@@ -1,10 +1,11 @@
 """Per-process fan-out of room events to local sockets, in order and without gaps.
 
 The process joins each room's channel-layer group once, however many sockets
-it holds for that room, and forwards each event's pre-serialised text to
-them. It also keeps each room's stream contiguous: events from several
-publishing processes can reach Redis out of order, and the layer may drop
-one, so a jump in seq is filled from the database before anything is sent.
+it holds for that room, and forwards each event's pre-serialised texts to
+them (one per audience: each socket sends the one for its reader). It also
+keeps each room's stream contiguous: events from several publishing
+processes can reach Redis out of order, and the layer may drop one, so a
+jump in seq is filled from the database before anything is sent.
 
 Noticing that the hub has lost the layer, and bringing it back, is its
 LayerWatch's job (streaming/layer_watch.py).
@@ -24,10 +25,10 @@ from typing import Protocol
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from rooms.payloads import event_payload
 from rooms.selectors import events_since, room_head
+from streaming.audiences import EventTexts, event_texts, uniform_texts
 from streaming.layer_watch import LayerWatch, cancel_until_done
-from streaming.publish import event_text, room_group
+from streaming.publish import room_group
 from todaysmeet.metrics import FANOUT_SECONDS, ROOMS_STREAMING, STREAM_REPAIRS, gauge_from
 from todaysmeet.sync_threads import spawn_detached
 
@@ -41,9 +42,7 @@ FAN_OUT_SLICE = 50
 
 
 class Subscriber(Protocol):
-    async def deliver(self, seq: int, text: str) -> None: ...
-
-    async def reset(self, head: int) -> None: ...
+    async def deliver(self, texts: EventTexts) -> None: ...
 
     async def close_for_room(self, room_id: int, code: int, keep_moderators: bool) -> None: ...
 
@@ -53,7 +52,7 @@ class RoomFeed:
     subscribers: set[Subscriber] = field(default_factory=set)
     # Last seq forwarded to subscribers; None until the head has been read.
     last_seq: int | None = None
-    early: list[tuple[int, str]] = field(default_factory=list)
+    early: list[EventTexts] = field(default_factory=list)
 
 
 class RoomHub:
@@ -106,8 +105,8 @@ class RoomHub:
                 async with self._delivery:
                     feed.last_seq = head or 0
                     early, feed.early = feed.early, []
-                    for seq, text in early:
-                        await self._forward(room_id, feed, seq, text)
+                    for texts in early:
+                        await self._forward(room_id, feed, texts)
             feed.subscribers.add(subscriber)
 
     async def unsubscribe(self, room_id: int, subscriber: Subscriber) -> None:
@@ -185,7 +184,7 @@ class RoomHub:
                 continue
             try:
                 async with self._delivery:
-                    await self._forward(message["room"], feed, message["seq"], message["text"])
+                    await self._forward(message["room"], feed, EventTexts.from_layer_message(message))
                 if "committed_at" in message:
                     FANOUT_SECONDS.observe(max(0.0, time.time() - message["committed_at"]))
             except Exception:
@@ -209,25 +208,28 @@ class RoomHub:
             if isinstance(outcome, Exception):
                 logger.error("closing a socket of room %s failed", message["room"], exc_info=outcome)
 
-    async def _forward(self, room_id: int, feed: RoomFeed, seq: int, text: str) -> None:
+    async def _forward(self, room_id: int, feed: RoomFeed, texts: EventTexts) -> None:
         if feed.last_seq is None:
-            feed.early.append((seq, text))
+            feed.early.append(texts)
             return
-        if seq <= feed.last_seq:
+        if texts.seq <= feed.last_seq:
             return
-        if seq > feed.last_seq + 1:
+        if texts.seq > feed.last_seq + 1:
             STREAM_REPAIRS.labels("gap").inc()
-            await self._repair(room_id, feed, seq - 1)
-        feed.last_seq = seq
-        await self._fan_out(feed, seq, text)
+            await self._repair(room_id, feed, texts.seq - 1)
+        feed.last_seq = texts.seq
+        await self._fan_out(feed, texts)
 
     async def _repair(self, room_id: int, feed: RoomFeed, until: int) -> None:
         assert feed.last_seq is not None
         if until - feed.last_seq > HUB_REPAIR_LIMIT:
             STREAM_REPAIRS.labels("reset").inc()
             feed.last_seq = until
+            # Delivered like an event, so it can't overtake a starting socket's
+            # hello and replay; a socket already at that head drops it as a duplicate.
+            reset = uniform_texts(until, {"type": "reset", "seq": until})
             for subscriber in list(feed.subscribers):
-                await subscriber.reset(until)
+                await subscriber.deliver(reset)
             return
         events, _ = await database_sync_to_async(events_since)(
             room_id=room_id, since=feed.last_seq, until=until, limit=HUB_REPAIR_LIMIT
@@ -236,14 +238,14 @@ class RoomHub:
             if event.seq <= feed.last_seq:
                 continue
             feed.last_seq = event.seq
-            await self._fan_out(feed, event.seq, event_text(event_payload(event)))
+            await self._fan_out(feed, event_texts(event))
 
-    async def _fan_out(self, feed: RoomFeed, seq: int, text: str) -> None:
+    async def _fan_out(self, feed: RoomFeed, texts: EventTexts) -> None:
         for index, subscriber in enumerate(list(feed.subscribers), start=1):
             try:
-                await subscriber.deliver(seq, text)
+                await subscriber.deliver(texts)
             except Exception:
-                logger.exception("delivering event %s failed", seq)
+                logger.exception("delivering event %s failed", texts.seq)
             if index % FAN_OUT_SLICE == 0:
                 # A send never suspends, so a big room would hold the loop for
                 # its whole fan-out; let HTTP requests (the next post) in between.

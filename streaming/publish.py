@@ -1,13 +1,13 @@
 """Hand committed room events to the channel layer.
 
-An event is serialised once, here, and travels as text: every process and
-every socket forwards the same bytes.
+An event is serialised where it is stored, once per audience that sees it
+differently (streaming/audiences.py), and travels as text: every process
+and every socket of an audience forwards the same bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from typing import Any
@@ -16,6 +16,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from streaming.audiences import EventTexts
 from todaysmeet.metrics import CHANNEL_LAYER_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -33,19 +34,14 @@ def room_group(room_id: int) -> str:
     return f"room.{room_id}"
 
 
-def event_text(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-
-
-def room_event_publish_on_commit(room_id: int, payload: Any) -> None:
+def room_event_publish_on_commit(room_id: int, texts: EventTexts) -> None:
     # If the layer is down, listeners repair the gap from the database.
-    seq = payload["seq"]
-    message = {"type": "room.event", "room": room_id, "seq": seq, "text": event_text(payload)}
+    message = texts.layer_message(room_id)
 
     def send_committed() -> None:
         # Wall-clock, as other processes read it: the hub times fan-out from here.
         message["committed_at"] = time.time()
-        _room_send(room_id, message, what=f"event {seq}")
+        _room_send(room_id, message, what=f"event {texts.seq}")
 
     transaction.on_commit(send_committed)
 

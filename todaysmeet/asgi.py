@@ -17,20 +17,24 @@ from django.conf import settings  # noqa: E402
 
 from streaming.origin import OriginValidator  # noqa: E402
 from streaming.routing import websocket_urlpatterns  # noqa: E402
+from streaming.vote_flush import ServingLoop  # noqa: E402
 from todaysmeet.static_files import StaticFiles  # noqa: E402
 
 # Bounded, reused database connections under ASGI (see todaysmeet/sync_threads.py).
-application = PinnedSyncThreads(
+sync_threads = PinnedSyncThreads(
     ProtocolTypeRouter(
         {
             # In production nginx serves /static/ first (deploy/); this keeps a
             # bare `make run` complete.
             "http": StaticFiles(django_http_application),
             # The origin is checked first, before any cookie is read. The session
-            # is loaded lazily, only for a private room: Channels' AuthMiddleware
-            # would load it, and the teacher, on every connect to every room.
+            # is loaded lazily, by a socket's start, and only if a cookie names
+            # one; Channels' AuthMiddleware would also load the teacher on every
+            # connect to every room.
             "websocket": OriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
         }
     ),
     threads=settings.DATABASE_THREADS,
 )
+# Notes the event loop, where vote counts are flushed (streaming/vote_flush.py).
+application = ServingLoop(sync_threads)

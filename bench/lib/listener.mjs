@@ -29,8 +29,12 @@ function grownToHold(array, index) {
 }
 
 export class Listener {
-  constructor({ room, targets, firstTarget, tally, since = 0 }) {
+  constructor({ room, targets, firstTarget, tally, since = 0, token = null }) {
     this.room = room;
+    // A participant's token, for a socket that reads as that participant.
+    this.token = token;
+    // message id → upvotes, as the message.votes events said last.
+    this.upvotes = new Map();
     this.targets = targets;
     this.targetIndex = firstTarget;
     this.tally = tally;
@@ -62,7 +66,8 @@ export class Listener {
   open() {
     this.retryTimer = null;
     if (this.stopped) return;
-    const url = `${this.target.replace(/^http/, "ws")}/ws/rooms/${this.room.name}/?since=${this.lastSeq}`;
+    const token = this.token ? `&token=${this.token}` : "";
+    const url = `${this.target.replace(/^http/, "ws")}/ws/rooms/${this.room.name}/?since=${this.lastSeq}${token}`;
     this.connectionSince = this.lastSeq;
     this.connectionOpenedAt = performance.now();
     this.connectionGreeted = false;
@@ -173,6 +178,11 @@ export class Listener {
 
   apply(event, via) {
     this.lastSeq = event.seq;
+    if (event.type === "message.votes") {
+      for (const { message_id: id, upvotes } of event.votes) this.upvotes.set(id, upvotes);
+      this.tally.votesEvent(event.seq);
+      return;
+    }
     if (event.type === "message.deleted") {
       const seq = this.shownIdBySeq.indexOf(event.message_id);
       if (seq > 0) this.shownIdBySeq[seq] = 0;

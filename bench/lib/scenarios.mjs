@@ -9,6 +9,8 @@ import { Listener } from "./listener.mjs";
 import { Moderator } from "./moderator.mjs";
 import { Poster } from "./poster.mjs";
 import { RollingRestart } from "./rolling_restart.mjs";
+import { runVoteStorm } from "./vote_storm.mjs";
+import { inBatches, openInWindow, sleep, waitFor } from "./waiting.mjs";
 import { Samples, Timeline, round } from "./tally.mjs";
 import { pidsListeningOn, totals } from "./server_processes.mjs";
 
@@ -42,6 +44,13 @@ export const SCENARIOS = {
     deletesPerMinutePerRoom: 6,
     rollingRestart: true,
   },
+  "vote-storm": {
+    summary:
+      "1 room × 1,000 sockets, each its own participant; every participant upvotes one of 5 questions within the same 2 s",
+    sockets: 1000,
+    windowSeconds: 2,
+    voteStorm: true,
+  },
 };
 
 // Into the posting, when the rolling restart begins: traffic flows before
@@ -60,25 +69,6 @@ const SETUP_CONCURRENCY = 8;
 // Each poster token stays at half the default allowance (60 posts a minute),
 // so the default rate limit never refuses a bench post.
 const POSTS_PER_MINUTE_PER_TOKEN = 30;
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(condition, timeoutMs, intervalMs = 20) {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (condition()) return true;
-    await sleep(intervalMs);
-  }
-  return condition();
-}
-
-async function inBatches(items, size, work) {
-  const results = [];
-  for (let start = 0; start < items.length; start += size) {
-    results.push(...(await Promise.all(items.slice(start, start + size).map(work))));
-  }
-  return results;
-}
 
 async function createRooms(scenario, target, runId) {
   const password = randomBytes(18).toString("base64url");
@@ -103,20 +93,6 @@ async function createRooms(scenario, target, runId) {
 
 function openAll(listeners) {
   for (const listener of listeners) listener.open();
-}
-
-async function openInWindow(listeners) {
-  let next = 0;
-  let greeted = 0;
-  for (const listener of listeners) listener.onFirstHello = () => (greeted += 1);
-  await waitFor(
-    () => {
-      while (next < listeners.length && next - greeted < CONNECT_WINDOW) listeners[next++].open();
-      return greeted === listeners.length;
-    },
-    CONNECT_TIMEOUT_MS,
-    5,
-  );
 }
 
 function spanSeconds(listeners, field, from) {
@@ -154,6 +130,7 @@ function pidsServing(targets) {
 
 export async function runScenario(name, { targets, pids, durationSeconds, tally }) {
   const scenario = SCENARIOS[name];
+  if (scenario.voteStorm) return runVoteStorm(scenario, { targets, pids, tally });
   const runId = Date.now().toString(36) + randomBytes(2).toString("hex");
   const report = { scenario: name, summary: scenario.summary, targets, durationSeconds };
 
@@ -192,7 +169,7 @@ export async function runScenario(name, { targets, pids, durationSeconds, tally 
       receiving: listeners.filter((listener) => listener.firstMessageAt !== null).length,
     };
   } else {
-    await openInWindow(listeners);
+    await openInWindow(listeners, { window: CONNECT_WINDOW, timeoutMs: CONNECT_TIMEOUT_MS });
   }
   const connected = listeners.filter((listener) => listener.helloAt !== null).length;
   const connectSeconds = spanSeconds(listeners, "helloAt", connectStart);

@@ -96,6 +96,8 @@ export class Tally {
     this.timeline = null;
     // The first few sockets closed other than for a restart, and how.
     this.unexpectedCloses = [];
+    // seq of each message.votes event → when a listener first applied it.
+    this.votesEventSeenAt = new Map();
   }
 
   delivered(latencyMs, via) {
@@ -106,6 +108,11 @@ export class Tally {
     else this.viaFill += 1;
     this.firstDeliveryAt ??= now;
     this.lastDeliveryAt = now;
+  }
+
+  // A message.votes event applied by some listener: when each seq was first seen.
+  votesEvent(seq) {
+    if (!this.votesEventSeenAt.has(seq)) this.votesEventSeenAt.set(seq, performance.now());
   }
 
   unexpectedClose(details) {

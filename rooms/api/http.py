@@ -85,6 +85,11 @@ def query_flag(request: HttpRequest, name: str) -> bool:
     return FLAG_VALUES[raw.lower()]
 
 
+def query_optional_flag(request: HttpRequest, name: str) -> bool | None:
+    """A flag that filters when given: None when it is absent."""
+    return query_flag(request, name) if request.GET.get(name) is not None else None
+
+
 def query_choice(
     request: HttpRequest, name: str, choices: tuple[str, ...], *, default: str | None = None
 ) -> str | None:

@@ -37,8 +37,9 @@ class Components:
             for key, hint in get_type_hints(typed_dict, include_extras=True).items():
                 # Read here, not from __required_keys__: under postponed annotations
                 # Python 3.11 doesn't see NotRequired when it builds the class.
+                # __optional_keys__ does know each class's own totality, inherited keys included.
                 optional = get_origin(hint) is NotRequired or (
-                    not typed_dict.__total__ and get_origin(hint) is not Required
+                    key in typed_dict.__optional_keys__ and get_origin(hint) is not Required
                 )
                 if get_origin(hint) in (NotRequired, Required):
                     hint = get_args(hint)[0]

@@ -24,6 +24,7 @@ from rooms.api.json_schema import Components
 from rooms.payloads import (
     DeletedMessagePayload,
     EventPayload,
+    MessageForModeratorsPayload,
     MessageModeratorPayload,
     MessagePayload,
     ParticipantModeratorPayload,
@@ -73,6 +74,9 @@ ERROR_CODES: dict[str, int] = {
     "already_subscribed": 409,
     "already_verified": 409,
     "email_undeliverable": 409,
+    "message_held": 409,
+    "message_rejected": 409,
+    "message_published": 409,
     "reset": 409,
     "request_timeout": 408,
     "too_large": 413,
@@ -134,14 +138,41 @@ class Joined(TypedDict):
     participant: ParticipantPayload
 
 
+class MessageRead(MessagePayload):
+    """A message as one reader gets it over HTTP: with whether they upvoted it (frames never carry that)."""
+
+    upvoted: bool
+
+
+class MessageReadByModerator(MessageForModeratorsPayload):
+    upvoted: bool
+
+
+class MessageEvidenceRead(MessageModeratorPayload):
+    upvoted: bool
+
+
 class MessagePage(TypedDict):
-    messages: list[MessagePayload | MessageModeratorPayload]
+    messages: list[MessageRead | MessageReadByModerator | MessageEvidenceRead | DeletedMessagePayload]
     has_more: bool
     seq: int
+    # The room's pinned message, wherever it is in the history.
+    pinned: MessageRead | MessageReadByModerator | None
 
 
 class MessageAnswer(TypedDict):
-    message: MessagePayload | DeletedMessagePayload
+    message: MessageRead | MessageReadByModerator | DeletedMessagePayload
+    status: Literal["published", "held", "rejected"]
+
+
+class MessageOnlyAnswer(TypedDict):
+    message: MessageRead | MessageReadByModerator | DeletedMessagePayload
+
+
+class VoteAnswer(TypedDict):
+    message_id: int
+    upvotes: int
+    upvoted: bool
 
 
 class ReportAnswer(TypedDict):
@@ -209,6 +240,15 @@ class RoomChangesBody(TypedDict, total=False):
     closed: bool
     slow_mode_seconds: int
     password: str | None
+    review: bool
+    word_filter: Literal["off", "hold", "mask"]
+    blocked_words: list[str]
+    anonymous: bool
+
+
+class MessageChangesBody(TypedDict, total=False):
+    pinned: bool
+    answered: bool
 
 
 class JoinBody(TypedDict):
@@ -326,13 +366,26 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
             SINCE,
             LIMIT,
             INCLUDE_DELETED,
+            Query("order", {"enum": ["seq", "top"]}, "seq (default), or the most upvoted first."),
+            Query("answered", {"enum": ["1", "0", "true", "false"]}, "Only answered (1) or unanswered (0) ones."),
+            Query("status", {"enum": ["published", "held"]}, "held: the review queue (a participant: their own)."),
         ),
         errors={400},
     ),
     ("room-messages", "POST"): Operation(
-        "Post a message (idempotent with client_id)", {200: MessageAnswer, 201: MessageAnswer}, PostBody, errors={429}
+        "Post a message (idempotent with client_id); 202 when it waits for review",
+        {200: MessageAnswer, 201: MessageAnswer, 202: MessageAnswer},
+        PostBody,
+        errors={429},
     ),
-    ("room-message", "DELETE"): Operation("Delete a message for everyone", {204: None}),
+    ("room-message", "PATCH"): Operation("Pin or mark answered", {200: MessageOnlyAnswer}, MessageChangesBody),
+    ("room-message", "DELETE"): Operation("Delete a message for everyone", {204: None}, errors={409}),
+    ("room-message-upvote", "POST"): Operation("Upvote a message", {200: VoteAnswer}),
+    ("room-message-upvote", "DELETE"): Operation("Take an upvote back", {200: VoteAnswer}),
+    ("room-message-approve", "POST"): Operation(
+        "Publish a held post to everyone", {200: MessageOnlyAnswer}, errors={409}
+    ),
+    ("room-message-reject", "POST"): Operation("Reject a held post", {200: MessageOnlyAnswer}, errors={409}),
     ("room-message-report", "POST"): Operation(
         "Report a message to the teachers", {200: ReportAnswer, 201: ReportAnswer}, ReportBody
     ),

@@ -25,7 +25,26 @@ urlpatterns = [
         api_endpoint(GET=views.list_messages, POST=views.post_message),
         name="room-messages",
     ),
-    path(f"{room}/messages/<int:message_id>", api_endpoint(DELETE=views.delete_message), name="room-message"),
+    path(
+        f"{room}/messages/<int:message_id>",
+        api_endpoint(PATCH=views.update_message, DELETE=views.delete_message),
+        name="room-message",
+    ),
+    path(
+        f"{room}/messages/<int:message_id>/upvote",
+        api_endpoint(POST=views.upvote_message, DELETE=views.unvote_message),
+        name="room-message-upvote",
+    ),
+    path(
+        f"{room}/messages/<int:message_id>/approve",
+        api_endpoint(POST=views.approve_message),
+        name="room-message-approve",
+    ),
+    path(
+        f"{room}/messages/<int:message_id>/reject",
+        api_endpoint(POST=views.reject_message),
+        name="room-message-reject",
+    ),
     path(
         f"{room}/messages/<int:message_id>/report",
         api_endpoint(POST=views.report_message),

@@ -8,6 +8,8 @@ Named verb first (`update_room`), apart from the services they call
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts import services as account_services
@@ -18,6 +20,7 @@ from rooms.access import (
     Actor,
     message_for_moderator,
     message_for_reporter,
+    message_for_voter,
     participant_for_moderator,
     report_for_moderator,
     room_access_by_name,
@@ -28,14 +31,23 @@ from rooms.access import (
     room_for_owner,
     room_for_reader,
     teacher_required,
+    visible_message_for_moderator,
 )
-from rooms.api.http import json_body, query_choice, query_flag, query_int, remember_participant
+from rooms.api.http import (
+    json_body,
+    query_choice,
+    query_flag,
+    query_int,
+    query_optional_flag,
+    remember_participant,
+)
 from rooms.api.schema import openapi_document
-from rooms.models import Role, Room
+from rooms.models import Message, Role, Room
 from rooms.payloads import (
-    event_payload,
+    Viewer,
+    event_payload_for,
     message_moderator_payload,
-    message_payload,
+    message_payload_for,
     participant_moderator_payload,
     participant_payload,
     report_payload,
@@ -162,21 +174,56 @@ def join_room(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
 
 def list_messages(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     include_deleted = query_flag(request, "include_deleted")
-    room = room_for_history(name=name, actor=actor, include_deleted=include_deleted).room
+    access = room_for_history(name=name, actor=actor, include_deleted=include_deleted)
+    room = access.room
+    status = query_choice(request, "status", ("published", "held"), default="published")
+    order = query_choice(request, "order", ("seq", "top"), default="seq")
+    answered = query_optional_flag(request, "answered")
     before = query_int(request, "before", minimum=0)
     since = query_int(request, "since", minimum=0)
     if before is not None and since is not None:
         raise Invalid("Give either before or since, not both.", code="conflicting_cursors")
-    limit = query_int(request, "limit", minimum=1, maximum=selectors.PAGE_LIMIT_MAX)
-    messages, has_more = selectors.message_list(
-        room=room,
-        before=before,
-        since=since,
-        limit=limit or selectors.HISTORY_LIMIT_DEFAULT,
-        include_deleted=include_deleted,
+    if (before is not None or since is not None) and (order == "top" or status == "held"):
+        raise Invalid(
+            "The top messages and the review queue come in one page, without cursors.", code="conflicting_cursors"
+        )
+    limit = query_int(request, "limit", minimum=1, maximum=selectors.PAGE_LIMIT_MAX) or selectors.HISTORY_LIMIT_DEFAULT
+    viewer = access.viewer
+    if status == "held":
+        # The whole queue for its moderators; for a participant, their own posts in it.
+        mine = None if viewer.moderator else (viewer.voter_key or "")
+        messages, has_more = selectors.message_held_list(room=room, limit=limit, author_key=mine)
+    elif order == "top":
+        messages, has_more = selectors.message_top(room=room, limit=limit, answered=answered)
+    else:
+        messages, has_more = selectors.message_list(
+            room=room, before=before, since=since, limit=limit, include_deleted=include_deleted, answered=answered
+        )
+    pinned = selectors.message_pinned(room=room)
+    shown = [message for message in (*messages, pinned) if message is not None]
+    upvoted = selectors.message_ids_upvoted(voter_key=viewer.voter_key, messages=shown)
+    render = message_moderator_payload if include_deleted else lambda message: message_payload_for(message, viewer)
+    return JsonResponse(
+        {
+            "messages": [_with_upvoted(render(message), upvoted) for message in messages],
+            "has_more": has_more,
+            "seq": room.seq,
+            "pinned": _with_upvoted(message_payload_for(pinned, viewer), upvoted) if pinned else None,
+        }
     )
-    render = message_moderator_payload if include_deleted else message_payload
-    return JsonResponse({"messages": [render(message) for message in messages], "has_more": has_more, "seq": room.seq})
+
+
+def _with_upvoted(payload: dict, upvoted: set[int]) -> dict:
+    """A message for one reader: with whether they upvoted it (not for a deleted one, which shows nothing)."""
+    if payload.get("deleted") is True and "text" not in payload:
+        return payload
+    return {**payload, "upvoted": payload["id"] in upvoted}
+
+
+def _message_json(message: Message, viewer: Viewer) -> dict:
+    """One message as `viewer` sees it, with whether they upvoted it."""
+    upvoted = selectors.message_ids_upvoted(voter_key=viewer.voter_key, messages=[message])
+    return _with_upvoted(message_payload_for(message, viewer), upvoted)
 
 
 @counted_room_action("post")
@@ -187,7 +234,51 @@ def post_message(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     message, created = services.message_post(
         room=access.room, author=author, text=body.get("text"), client_id=body.get("client_id")
     )
-    return JsonResponse({"message": message_payload(message)}, status=201 if created else 200)
+    if created:
+        # Nobody can have upvoted a message that did not exist.
+        shown = _with_upvoted(message_payload_for(message, access.viewer), set())
+        status = 202 if message.status == Message.Status.HELD else 201
+    else:
+        shown, status = _message_json(message, access.viewer), 200
+    return JsonResponse({"message": shown, "status": message.status}, status=status)
+
+
+def update_message(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
+    access = room_access_by_name(name=name, actor=actor)
+    message = visible_message_for_moderator(access=access, message_id=message_id)
+    message = services.message_update(room=access.room, message=message, changes=json_body(request))
+    return JsonResponse({"message": _message_json(message, access.viewer)})
+
+
+def approve_message(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
+    return _message_reviewed(actor, name, message_id, services.message_approve)
+
+
+def reject_message(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
+    return _message_reviewed(actor, name, message_id, services.message_reject)
+
+
+def _message_reviewed(actor: Actor, name: str, message_id: int, review: Callable[..., bool]) -> HttpResponse:
+    access = room_access_by_name(name=name, actor=actor)
+    message = message_for_moderator(access=access, message_id=message_id)
+    review(room=access.room, message=message)
+    message.refresh_from_db()
+    return JsonResponse({"message": _message_json(message, access.viewer)})
+
+
+def upvote_message(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
+    return _message_voted(actor, name, message_id, upvote=True)
+
+
+def unvote_message(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
+    return _message_voted(actor, name, message_id, upvote=False)
+
+
+def _message_voted(actor: Actor, name: str, message_id: int, *, upvote: bool) -> HttpResponse:
+    access = room_for_reader(name=name, actor=actor)
+    voter, message = message_for_voter(access=access, message_id=message_id)
+    upvotes = services.message_vote(room=access.room, message=message, voter=voter, upvote=upvote)
+    return JsonResponse({"message_id": message.pk, "upvotes": upvotes, "upvoted": upvote})
 
 
 @counted_room_action("delete")
@@ -206,11 +297,12 @@ def report_message(request: HttpRequest, actor: Actor, name: str, message_id: in
         room=access.room, reporter=reporter, message=message, reason=body.get("reason")
     )
     report = selectors.report_get(room=access.room, report_id=report.pk)
-    return JsonResponse({"report": report_payload(report)}, status=201 if created else 200)
+    return JsonResponse({"report": report_payload(report, access.viewer)}, status=201 if created else 200)
 
 
 def list_events(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_for_reader(name=name, actor=actor).room
+    access = room_for_reader(name=name, actor=actor)
+    room = access.room
     since = query_int(request, "since", minimum=0)
     if since is None:
         raise Invalid("since is required.", field="since")
@@ -220,7 +312,10 @@ def list_events(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     events, has_more = selectors.events_since(
         room_id=room.pk, since=since, limit=limit or selectors.EVENTS_LIMIT_DEFAULT
     )
-    return JsonResponse({"events": [event_payload(event) for event in events], "seq": room.seq, "has_more": has_more})
+    viewer = access.viewer
+    return JsonResponse(
+        {"events": [event_payload_for(event, viewer) for event in events], "seq": room.seq, "has_more": has_more}
+    )
 
 
 # --- Teacher tools -----------------------------------------------------------
@@ -273,10 +368,10 @@ def _participant_muted(actor: Actor, name: str, participant_id: int, *, muted: b
 
 
 def list_reports(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
-    room = room_for_moderator(name=name, actor=actor).room
+    access = room_for_moderator(name=name, actor=actor)
     state = query_choice(request, "state", ("open", "all"), default="open")
-    reports = selectors.report_list(room=room, only_open=state == "open")
-    return JsonResponse({"reports": [report_payload(report) for report in reports]})
+    reports = selectors.report_list(room=access.room, only_open=state == "open")
+    return JsonResponse({"reports": [report_payload(report, access.viewer) for report in reports]})
 
 
 def resolve_report(request: HttpRequest, actor: Actor, name: str, report_id: int) -> HttpResponse:
@@ -286,7 +381,7 @@ def resolve_report(request: HttpRequest, actor: Actor, name: str, report_id: int
         room=access.room, report=report, action=json_body(request).get("action"), resolved_by=actor.teacher
     )
     report = selectors.report_get(room=access.room, report_id=report.pk)
-    return JsonResponse({"report": report_payload(report)})
+    return JsonResponse({"report": report_payload(report, access.viewer)})
 
 
 def download_transcript_csv(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:

@@ -154,7 +154,7 @@ def test_an_unknown_api_url_returns_json_404(api, room, path):
         ("PUT", "/api/rooms/biology", "DELETE, GET, PATCH"),
         ("POST", "/api/rooms/biology", "DELETE, GET, PATCH"),
         ("PUT", "/api/rooms/biology/messages", "GET, POST"),
-        ("POST", "/api/rooms/biology/messages/1", "DELETE"),
+        ("POST", "/api/rooms/biology/messages/1", "DELETE, PATCH"),
         ("DELETE", "/api/rooms/biology/events", "GET"),
     ],
 )

@@ -61,6 +61,11 @@ def test_events_have_the_same_shape_as_the_websocket_frames(api, stream, room):
             "participant_id": stream["first"].participant_id,
             "color": stream["first"].participant.color,
             "role": "participant",
+            "status": "published",
+            "anonymous": False,
+            "upvotes": 0,
+            "pinned": False,
+            "answered": False,
         },
     }
     assert response.body["events"][3] == {"type": "message.deleted", "seq": 4, "message_id": stream["secret"].pk}
@@ -183,8 +188,8 @@ class TestTeacherToolEvents:
         services.report_resolve(room=room, report=report, action="delete", resolved_by=owner.obj)
         return {"message": message, "report": report}
 
-    def test_every_kind_of_event_replays_with_its_own_shape(self, api, tooled, participant):
-        events = api.get(URL + "?since=0").body["events"]
+    def test_every_kind_of_event_replays_with_its_own_shape(self, api, tooled, participant, owner):
+        events = api.get(URL + "?since=0", token=owner.token).body["events"]
 
         assert [event["type"] for event in events] == [
             "message.created",

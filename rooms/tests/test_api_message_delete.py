@@ -118,7 +118,7 @@ def test_get_on_a_message_returns_405(api, room, message):
     response = api.get(url(message))
 
     assert error_of(response) == (405, "method_not_allowed")
-    assert response.headers["Allow"] == "DELETE"
+    assert response.headers["Allow"] == "DELETE, PATCH"
 
 
 @pytest.mark.parametrize(("persona", "expected"), MODERATORS_ONLY)

@@ -41,7 +41,7 @@ def test_participants_report_and_teachers_delete_instead(api, message, token_of,
         assert not Report.objects.exists()
 
 
-def test_a_report_answers_201_with_the_report(api, message, participant, clock):
+def test_a_report_answers_201_with_the_report_and_the_message_as_the_reporter_saw_it(api, message, participant, clock):
     clock.freeze()
 
     response = api.post(url(message), {"reason": "  rude  "}, token=participant.token)
@@ -60,9 +60,11 @@ def test_a_report_answers_201_with_the_report(api, message, participant, clock):
                 "participant_id": message.participant_id,
                 "color": message.color,
                 "role": "participant",
-                "deleted": False,
-                "deleted_at": None,
-                "deleted_by": None,
+                "status": "published",
+                "anonymous": False,
+                "upvotes": 0,
+                "pinned": False,
+                "answered": False,
             },
             "reason": "rude",
             "reporter": {"id": participant.obj.pk, "nickname": "sam", "color": participant.obj.color, "muted": False},

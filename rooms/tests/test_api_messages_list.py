@@ -27,7 +27,7 @@ def history(room, owner, participant):
 
 def page(response) -> tuple[list[int], bool, int]:
     assert response.status == 200, response.body
-    assert set(response.body) == {"messages", "has_more", "seq"}
+    assert set(response.body) == {"messages", "has_more", "seq", "pinned"}
     return [message["seq"] for message in response.body["messages"]], response.body["has_more"], response.body["seq"]
 
 
@@ -50,6 +50,12 @@ def test_anyone_reads_history_without_a_token(api, history, participant):
             "participant_id": participant.obj.pk,
             "color": participant.obj.color,
             "role": "participant",
+            "status": "published",
+            "anonymous": False,
+            "upvotes": 0,
+            "pinned": False,
+            "answered": False,
+            "upvoted": False,
         }
     ]
 
@@ -204,9 +210,15 @@ class TestIncludeDeleted:
             "participant_id": None,
             "color": None,
             "role": "owner",
+            "status": "published",
+            "anonymous": False,
+            "upvotes": 0,
+            "pinned": False,
+            "answered": False,
             "deleted": True,
             "deleted_at": timestamp(Message.objects.get(pk=history[9].pk).deleted_at),
             "deleted_by": "owner@school.example",
+            "upvoted": False,
         }
         assert (kept["seq"], kept["deleted"], kept["deleted_at"], kept["deleted_by"]) == (11, False, None, None)
 
@@ -252,3 +264,41 @@ class TestPrivateRoom:
     @pytest.mark.parametrize("persona", ["owner", "moderator"])
     def test_the_rooms_teachers_read_the_history(self, api, token_of, persona):
         assert api.get(URL, token=token_of(persona)).status == 200
+
+
+class TestTop:
+    @pytest.fixture
+    def voted(self, room, owner, make_participant):
+        """Four messages upvoted 2, 0, 3 and 2 times."""
+        messages = [services.message_post(room=room, author=owner.obj, text=f"q{index}")[0] for index in range(4)]
+        voters = [make_participant(room, f"voter {index}").obj for index in range(3)]
+        for message, count in zip(messages, (2, 0, 3, 2), strict=True):
+            for voter in voters[:count]:
+                services.message_vote(room=room, message=message, voter=voter, upvote=True)
+        return messages
+
+    def test_top_gives_the_most_upvoted_first_ties_to_the_newer(self, api, voted):
+        response = api.get(URL + "?order=top&limit=3")
+
+        assert [(message["text"], message["upvotes"]) for message in response.body["messages"]] == [
+            ("q2", 3),
+            ("q3", 2),
+            ("q0", 2),
+        ]
+        assert response.body["has_more"] is True
+
+    def test_top_leaves_out_deleted_messages_and_filters_by_answered(self, api, room, owner, voted):
+        services.message_delete(room=room, message=voted[2], deleted_by=owner.obj)
+        services.message_update(room=room, message=voted[3], changes={"answered": True})
+
+        unanswered = api.get(URL + "?order=top&answered=0").body["messages"]
+
+        assert [message["text"] for message in unanswered] == ["q0", "q1"]
+
+    @pytest.mark.parametrize("query", ["order=top&before=3", "order=top&since=1", "status=held&since=1"])
+    def test_top_and_the_queue_have_no_cursors(self, api, voted, query):
+        assert error_of(api.get(f"{URL}?{query}")) == (400, "conflicting_cursors")
+
+    @pytest.mark.parametrize("query", ["order=new", "status=deleted", "answered=maybe"])
+    def test_unknown_values_answer_400(self, api, voted, query):
+        assert error_of(api.get(f"{URL}?{query}")) == (400, "invalid")

@@ -39,7 +39,14 @@ def test_a_participant_posts_and_gets_201_with_the_message_json(api, room, parti
             "participant_id": participant.obj.pk,
             "color": participant.obj.color,
             "role": "participant",
-        }
+            "status": "published",
+            "anonymous": False,
+            "upvotes": 0,
+            "pinned": False,
+            "answered": False,
+            "upvoted": False,
+        },
+        "status": "published",
     }
     assert response.body["message"]["created_at"].endswith("Z")
 
@@ -224,7 +231,10 @@ class TestClientId:
         again = api.post(URL, {"text": "regret", "client_id": client_id}, token=participant.token)
 
         assert again.status == 200
-        assert again.body == {"message": {"id": first.body["message"]["id"], "seq": 1, "deleted": True}}
+        assert again.body == {
+            "message": {"id": first.body["message"]["id"], "seq": 1, "deleted": True},
+            "status": "published",
+        }
         assert stored_count() == (1, 2)
 
     @pytest.mark.parametrize("client_id", ["not-a-uuid", "", "1234", 42, ["a"], {"id": "x"}])

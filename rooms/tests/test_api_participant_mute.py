@@ -14,8 +14,8 @@ def url(participant, action: str = "mute", room_name: str = "biology") -> str:
     return f"/api/rooms/{room_name}/participants/{participant.pk}/{action}"
 
 
-def events(api) -> list[dict]:
-    return api.get("/api/rooms/biology/events?since=0").body["events"]
+def events(api, token: str | None = None) -> list[dict]:
+    return api.get("/api/rooms/biology/events?since=0", token=token).body["events"]
 
 
 @pytest.mark.parametrize(("persona", "expected"), MODERATORS_ONLY)
@@ -41,7 +41,9 @@ def test_only_the_rooms_teachers_unmute(api, room, muted, token_of, persona, exp
         assert Participant.objects.get(pk=muted.obj.pk).muted is True
 
 
-def test_muting_answers_with_the_moderator_view_and_streams_the_public_one(api, room, owner, participant):
+def test_muting_answers_with_the_moderator_view_and_streams_the_public_one_to_them_and_the_muted(
+    api, room, owner, participant, make_participant
+):
     api.post("/api/rooms/biology/messages", {"text": "hi"}, token=participant.token)
 
     response = api.post(url(participant.obj), token=owner.token)
@@ -50,13 +52,18 @@ def test_muting_answers_with_the_moderator_view_and_streams_the_public_one(api, 
     listed = api.get("/api/rooms/biology/participants", token=owner.token).body["participants"]
     assert response.body == {"participant": listed[0]}
     assert response.body["participant"]["post_count"] == 1
-    assert events(api)[1] == {"type": "participant.updated", "seq": 2, "participant": public}
+    update = {"type": "participant.updated", "seq": 2, "participant": public}
+    assert events(api, owner.token)[1] == update
+    assert events(api, participant.token)[1] == update
+    # A mute is between the muted and the teachers: everyone else only learns its seq.
+    assert events(api, make_participant(room, "kim").token)[1] == {"type": "skip", "seq": 2}
+    assert events(api)[1] == {"type": "skip", "seq": 2}
 
 
 def test_unmuting_streams_participant_updated_too(api, room, muted, owner):
     api.post(url(muted.obj, "unmute"), token=owner.token)
 
-    assert [(event["type"], event["participant"]["muted"]) for event in events(api)] == [
+    assert [(event["type"], event["participant"]["muted"]) for event in events(api, owner.token)] == [
         ("participant.updated", True),
         ("participant.updated", False),
     ]

@@ -38,8 +38,12 @@ def test_a_teacher_creates_a_room_and_gets_201_with_the_room_json(api, owner, cl
         "paused",
         "slow_mode_seconds",
         "is_private",
+        "review",
+        "word_filter",
+        "anonymous",
         "role",
         "open_reports",
+        "blocked_words",
     }
     assert body["name"] == "physics"
     assert body["topic"] == "Motion"

@@ -39,3 +39,30 @@ def test_stored_room_updated_events_lose_their_url_and_keep_the_rest(room, parti
     assert len(before) == 2
     assert stored_data(updates) == before
     assert stored_data(RoomEvent.objects.exclude(type=RoomEvent.Type.ROOM_UPDATED)) == others
+
+
+def test_the_release_before_q_and_a_still_inserts_rooms_and_messages_during_a_rolling_deploy(owner, participant):
+    """Its processes name only the columns they know; every column 0005 added has a database default."""
+    from django.db import connection
+
+    from rooms.models import Message, Room
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO rooms_room (name, topic, owner_id, created_at, lifetime, closes_at, paused,"
+            " slow_mode_seconds, password_hash, password_version, seq)"
+            " VALUES ('old-code', '', %s, %s, '1w', %s, FALSE, 0, '', 0, 1)",
+            [owner.obj.pk, "2026-11-28T09:00:00Z", "2026-12-05T09:00:00Z"],
+        )
+        room_id = Room.objects.get(name="old-code").pk
+        cursor.execute(
+            "INSERT INTO rooms_message (room_id, seq, participant_id, author_key, author_role, nickname, color,"
+            " text, created_at) VALUES (%s, 1, %s, 'p1', 'participant', 'sam', '#0f766e', 'hi', %s)",
+            [room_id, participant.obj.pk, "2026-11-28T09:01:00Z"],
+        )
+
+    room = Room.objects.get(pk=room_id)
+    message = Message.objects.get(room=room)
+    assert (room.review, room.word_filter, room.blocked_words, room.anonymous) == (False, "off", "", False)
+    assert (message.status, message.anonymous, message.filtered, message.masked_text) == ("published", False, False, "")
+    assert (message.pinned, message.answered, message.upvotes, message.upvotes_published) == (False, False, 0, 0)

@@ -80,20 +80,27 @@ class TestLiveEvents:
         # Everything the API says of the room but its URL, which depends on the Host asked.
         assert live[0]["room"] == {key: value for key, value in room_json.items() if key != "url"}
 
-    async def test_a_mute_arrives_live_as_participant_updated(self, listen, room, participant):
-        listener = await open_as(listen, room_path(room))
-        await hello(listener)
+    async def test_a_mute_arrives_live_as_participant_updated_to_the_teachers_and_the_muted(
+        self, listen, room, owner, participant
+    ):
+        teacher = await open_as(listen, room_path(room), token=owner.token)
+        muted = await open_as(listen, room_path(room), token=participant.token)
+        public = await open_as(listen, room_path(room))
+        for listener in (teacher, muted, public):
+            await hello(listener)
 
         await act("participant_mute", room=room, participant=participant.obj, muted=True)
         await act("participant_mute", room=room, participant=participant.obj, muted=False)
-        live = await listener.frames_through(2)
 
-        assert live == await events_endpoint(room)
+        live = await teacher.frames_through(2)
+        assert live == await events_endpoint(room, token=owner.token)
         assert [(frame["type"], frame["participant"]["muted"]) for frame in live] == [
             ("participant.updated", True),
             ("participant.updated", False),
         ]
         assert live[0]["participant"]["id"] == participant.obj.pk
+        assert await muted.frames_through(2) == live
+        assert await public.frames_through(2) == [{"type": "skip", "seq": 1}, {"type": "skip", "seq": 2}]
 
     async def test_reports_arrive_live_without_their_details(self, listen, room, owner, participant):
         message = await post(room, participant.obj, "something mean")
@@ -137,11 +144,11 @@ class TestLiveEvents:
         report, _ = await act("report_create", room=room, reporter=participant.obj, message=message)
         await act("report_resolve", room=room, report=report, action="dismiss", resolved_by=owner.obj)
 
-        listener = await open_as(listen, room_path(room, since=0))
+        listener = await open_as(listen, room_path(room, since=0), token=owner.token)
         await hello(listener)
         replay = await listener.frames_through(5)
 
-        assert replay == await events_endpoint(room)
+        assert replay == await events_endpoint(room, token=owner.token)
         assert [frame["type"] for frame in replay] == [
             "message.created",
             "room.updated",

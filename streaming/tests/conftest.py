@@ -15,7 +15,7 @@ from django.db import connections
 
 from streaming.hub import room_hub
 from streaming.tests.sockets import Listener
-from todaysmeet.asgi import application
+from todaysmeet.asgi import sync_threads
 
 
 @pytest.fixture
@@ -38,6 +38,6 @@ async def listen():
     # hub and the tests from asgiref's one worker thread. Those threads live
     # on, and their connections would otherwise outlive the test database.
     loop = asyncio.get_running_loop()
-    for executor in application.executors:
+    for executor in sync_threads.executors:
         await loop.run_in_executor(executor, connections.close_all)
     await database_sync_to_async(connections.close_all)()

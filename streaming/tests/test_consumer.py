@@ -74,6 +74,11 @@ async def test_a_live_created_frame_matches_the_events_endpoint_exactly(listen, 
         "participant_id",
         "color",
         "role",
+        "status",
+        "anonymous",
+        "upvotes",
+        "pinned",
+        "answered",
     }
 
 

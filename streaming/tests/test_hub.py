@@ -15,10 +15,10 @@ from prometheus_client import REGISTRY
 
 from rooms import services
 from rooms.models import Room, RoomEvent
-from rooms.payloads import event_payload
 from streaming import layer_watch
+from streaming.audiences import EventTexts, event_texts
 from streaming.hub import HUB_REPAIR_LIMIT, room_hub
-from streaming.publish import event_text, room_group
+from streaming.publish import room_group
 from streaming.tests.sockets import post, room_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,16 +35,19 @@ async def layer_messages_lost(room: Room):
 
 
 @database_sync_to_async
-def stored_event_text(room: Room, seq: int) -> str:
-    return event_text(event_payload(RoomEvent.objects.select_related("message").get(room=room, seq=seq)))
+def stored_event_texts(room: Room, seq: int) -> EventTexts:
+    return event_texts(RoomEvent.objects.select_related("message").get(room=room, seq=seq))
+
+
+async def stored_event_text(room: Room, seq: int) -> str:
+    """What a public reader is sent of event `seq`."""
+    return (await stored_event_texts(room, seq)).public
 
 
 async def redeliver(room: Room, seq: int) -> None:
     """Put event `seq` on the layer again, as a late or repeated publish would."""
-    await room_hub().layer.group_send(
-        room_group(room.pk),
-        {"type": "room.event", "room": room.pk, "seq": seq, "text": await stored_event_text(room, seq)},
-    )
+    texts = await stored_event_texts(room, seq)
+    await room_hub().layer.group_send(room_group(room.pk), texts.layer_message(room.pk))
 
 
 async def test_events_the_layer_lost_are_filled_from_the_database(listen, room, participant):

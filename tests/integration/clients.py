@@ -82,8 +82,9 @@ def visible_messages(frames: Iterable[dict[str, Any]]) -> dict[int, str]:
 class StreamClient:
     """One websocket client of a room that keeps every frame across reconnects."""
 
-    def __init__(self, ws_url: str, room: str) -> None:
+    def __init__(self, ws_url: str, room: str, *, token: str | None = None) -> None:
         self.base = f"{ws_url}/ws/rooms/{room}/"
+        self.token = token
         self.frames: list[dict[str, Any]] = []
         # Seq through which this client's view is complete; what it resumes from.
         self.position = 0
@@ -94,7 +95,12 @@ class StreamClient:
 
     async def connect(self, *, since: int | None = None, drop_at: int | None = None) -> StreamClient:
         """Connect; with `drop_at`, hang up as soon as the stream reaches that seq."""
-        url = self.base if since is None else f"{self.base}?since={since}"
+        query = "&".join(
+            part
+            for part in (f"since={since}" if since is not None else "", f"token={self.token}" if self.token else "")
+            if part
+        )
+        url = f"{self.base}?{query}" if query else self.base
         self._socket = await connect(url, open_timeout=WAIT_TIMEOUT_SECONDS, proxy=None)
         self.connections += 1
         self._reader = asyncio.create_task(self._read(self._socket, since=since, drop_at=drop_at))

@@ -127,7 +127,7 @@ def test_webhook_deliveries_are_counted_by_provider_and_status():
 
 
 def test_each_database_thread_reports_its_queue():
-    from todaysmeet.asgi import application
+    from todaysmeet.asgi import sync_threads
 
     threads = {
         point.labels["thread"]
@@ -136,4 +136,4 @@ def test_each_database_thread_reports_its_queue():
         for point in metric.samples
     }
 
-    assert {f"sync-{index}" for index in range(len(application.executors))} | {"shared"} <= threads
+    assert {f"sync-{index}" for index in range(len(sync_threads.executors))} | {"shared"} <= threads

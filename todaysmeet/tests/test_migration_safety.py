@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.db import connection
 from django_migration_linter import MigrationLinter
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -28,6 +29,10 @@ BASELINE = {
 
 @pytest.mark.django_db
 def test_no_migration_locks_a_busy_table_or_breaks_the_release_before_it(capsys):
+    if connection.vendor != "postgresql":
+        # SQLite rebuilds a table for most ALTERs, so the linter flags every
+        # change there; production runs PostgreSQL, and so does CI.
+        pytest.skip("the migration linter reads PostgreSQL's SQL")
     project_apps = [config.label for config in apps.get_app_configs() if Path(config.path).is_relative_to(REPO_ROOT)]
     linter = MigrationLinter(
         include_apps=project_apps, ignore_name=BASELINE, no_cache=True, all_warnings_as_errors=True

@@ -1,5 +1,7 @@
-// The teacher tools beside the conversation: room settings, reports,
-// participants and, for the owner, co-moderators and deleting the room.
+// The teacher tools beside the conversation: the review queue, room
+// settings (Q&A ones included), reports, participants, the pin and answered
+// controls on each message and, for the owner, co-moderators and deleting
+// the room.
 //
 // Only a moderator's page loads this module (room.js imports it when the
 // role says so), and it touches nothing of that page but what
@@ -32,6 +34,15 @@ const tools = {
   noParticipants: byId("no-participants"),
   participantsError: byId("participants-error"),
   refreshParticipants: byId("refresh-participants"),
+  queue: byId("review-queue"),
+  queueCount: byId("queue-count"),
+  noQueue: byId("no-queue"),
+  queueError: byId("queue-error"),
+  review: byId("review-toggle"),
+  anonymous: byId("anonymous-toggle"),
+  wordFilter: byId("word-filter"),
+  blockedForm: byId("blocked-words-form"),
+  blockedWords: byId("blocked-words"),
 };
 // Only the owner's page has these panels.
 const ownerTools = {
@@ -93,6 +104,12 @@ function toolsShowRoom(shown) {
   tools.close.textContent = room.is_open === false ? "Reopen room" : "Close room now";
   tools.passwordClear.hidden = !room.is_private;
   tools.passwordForm.querySelector("#password-set").textContent = room.is_private ? "Change" : "Set";
+  tools.review.checked = Boolean(room.review);
+  tools.anonymous.checked = Boolean(room.anonymous);
+  tools.wordFilter.value = room.word_filter ?? "off";
+  if (document.activeElement !== tools.blockedWords && Array.isArray(room.blocked_words)) {
+    tools.blockedWords.value = room.blocked_words.join("\n");
+  }
   // Don't overwrite what a teacher is in the middle of typing.
   if (document.activeElement !== tools.topicInput) tools.topicInput.value = room.topic ?? "";
   if (document.activeElement !== tools.slowInput) tools.slowInput.value = room.slow_mode_seconds ?? 0;
@@ -142,6 +159,136 @@ async function passwordSet() {
 
 function passwordClear() {
   return withDisabled(tools.passwordClear, () => roomChange({ password: null }, "The room is public again."));
+}
+
+function reviewToggle() {
+  const review = tools.review.checked;
+  return withDisabled(tools.review, () =>
+    roomChange({ review }, review ? "Posts wait for your review." : "Posts appear at once."),
+  );
+}
+
+function anonymousToggle() {
+  const anonymous = tools.anonymous.checked;
+  return withDisabled(tools.anonymous, () =>
+    roomChange({ anonymous }, anonymous ? "New posts are anonymous to the class." : "New posts show names."),
+  );
+}
+
+const WORD_FILTER_SAVED = {
+  off: "Word filter off.",
+  hold: "Posts with blocked words wait for your review.",
+  mask: "Blocked words are starred.",
+};
+
+function wordFilterSave() {
+  const mode = tools.wordFilter.value;
+  return withDisabled(tools.wordFilter, () => roomChange({ word_filter: mode }, WORD_FILTER_SAVED[mode]));
+}
+
+function blockedWordsSave() {
+  const words = tools.blockedWords.value
+    .split("\n")
+    .map((word) => word.trim())
+    .filter(Boolean);
+  return roomChange({ blocked_words: words }, `${words.length} blocked word${words.length === 1 ? "" : "s"} saved.`);
+}
+
+// ---------------------------------------------------------------------------
+// The review queue
+
+const queueRows = new Map(); // message id -> <li>
+
+function queueLoad() {
+  return roomPage
+    .api("GET", "/messages?status=held&limit=100")
+    .then((answer) => {
+      for (const item of queueRows.values()) item.remove();
+      queueRows.clear();
+      for (const message of answer.messages) queueAdd(message);
+      tools.queueError.hidden = true;
+    })
+    .catch((error) => {
+      tools.queueError.textContent = `Could not load the queue: ${error.message}`;
+      tools.queueError.hidden = false;
+    });
+}
+
+function queueAdd(message) {
+  if (queueRows.has(message.id)) return;
+  const item = testId(element("li", "queued"), "queued-message");
+  item.dataset.id = message.id;
+  const meta = element("div", "message-meta");
+  meta.append(authorLabel(message), timeElement(message.created_at));
+  if (message.filtered) meta.append(testId(element("span", "badge", "word filter"), "filtered-badge"));
+  const actions = element("div", "tool-buttons");
+  actions.append(
+    button("Approve", { className: "small", id: "approve", onClick: () => queueDecide(item, message.id, "approve") }),
+    button("Reject", { id: "reject", onClick: () => queueDecide(item, message.id, "reject") }),
+  );
+  item.append(meta, testId(element("p", "message-text", message.text), "queued-text"), actions);
+  queueRows.set(message.id, item);
+  tools.queue.append(item);
+  queueChrome();
+}
+
+function queueRemove(id) {
+  queueRows.get(id)?.remove();
+  queueRows.delete(id);
+  queueChrome();
+}
+
+function queueChrome() {
+  tools.queueCount.textContent = queueRows.size;
+  tools.queueCount.classList.toggle("alert", queueRows.size > 0);
+  tools.noQueue.hidden = queueRows.size > 0;
+}
+
+async function queueDecide(item, id, action) {
+  for (const control of item.querySelectorAll("button")) control.disabled = true;
+  try {
+    await roomPage.api("POST", `/messages/${id}/${action}`);
+    queueRemove(id);
+    tools.queueError.hidden = true;
+  } catch (error) {
+    tools.queueError.textContent = `Could not ${action}: ${error.message}`;
+    tools.queueError.hidden = false;
+    for (const control of item.querySelectorAll("button")) control.disabled = false;
+  }
+}
+
+// A message.held frame carries the message as it is now: held still, or
+// already approved or rejected (a replay).
+function queueHeard(message) {
+  if (message.status === "held" && !message.deleted) queueAdd(message);
+  else queueRemove(message.id);
+}
+
+// ---------------------------------------------------------------------------
+// Pinning and answering, beside each message's Delete
+
+function messageActions(message) {
+  const pin = button("Pin", { className: "small secondary", id: "pin-message" });
+  const answered = button("Answered", { className: "small secondary", id: "mark-answered" });
+  pin.addEventListener("click", () => messageToggle(pin, "pinned"));
+  answered.addEventListener("click", () => messageToggle(answered, "answered"));
+  pin.setAttribute("aria-label", `Pin or unpin the message from ${message.nickname}`);
+  answered.setAttribute("aria-label", `Mark the message from ${message.nickname} answered or not`);
+  return [pin, answered];
+}
+
+async function messageToggle(control, field) {
+  const item = control.closest(".message");
+  const now = field === "pinned" ? item.classList.contains("pinned") : item.dataset.answered === "true";
+  await withDisabled(control, async () => {
+    try {
+      const answer = await roomPage.api("PATCH", `/messages/${item.dataset.id}`, { [field]: !now });
+      roomPage.updateMessage(answer.message);
+    } catch (error) {
+      tools.settingsError.textContent = error.message;
+      tools.settingsError.hidden = false;
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -368,9 +515,11 @@ async function roomDelete() {
 //   applyRoom(room)     the page takes a room the API answered
 //   showDeleted(show)   the page shows deleted messages as evidence, or stops
 //   roomDeleted()       the page forgets the room this owner just deleted
+//   updateMessage(m)    the page shows a message pinned or answered as the API answered
 // The answer is what the page tells the tools as news arrives:
 //   roomChanged(room), participantChanged(participant),
-//   messageArrived(message), reportsChanged()
+//   messageArrived(message), messageHeld(message), messageRejected(id),
+//   reportsChanged(); and messageActions(message), the tools' buttons for a row
 export function moderatorToolsStart(page) {
   roomPage = page;
   toolsShowRoom(page.room);
@@ -383,8 +532,13 @@ export function moderatorToolsStart(page) {
   tools.passwordClear.addEventListener("click", passwordClear);
   tools.showDeleted.addEventListener("change", () => page.showDeleted(tools.showDeleted.checked));
   tools.refreshParticipants.addEventListener("click", participantsLoad);
+  tools.review.addEventListener("change", reviewToggle);
+  tools.anonymous.addEventListener("change", anonymousToggle);
+  tools.wordFilter.addEventListener("change", wordFilterSave);
+  onSubmit(tools.blockedForm, tools.settingsError, blockedWordsSave);
   participantsLoad();
   reportsRefresh();
+  queueLoad();
 
   if (page.isOwner) {
     onSubmit(ownerTools.form, ownerTools.error, moderatorAdd);
@@ -395,7 +549,14 @@ export function moderatorToolsStart(page) {
   return {
     roomChanged: toolsShowRoom,
     participantChanged: participantsApply,
-    messageArrived: participantsNoticeAuthor,
+    messageArrived(message) {
+      // Approved: it leaves the queue.
+      queueRemove(message.id);
+      participantsNoticeAuthor(message);
+    },
+    messageHeld: queueHeard,
+    messageRejected: queueRemove,
+    messageActions,
     reportsChanged: reportsRefresh,
   };
 }

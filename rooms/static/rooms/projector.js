@@ -1,6 +1,8 @@
 // The projector: a read-only, large-type view of the room for the classroom
 // screen. It follows the same stream as the room page (stream.js) and always
-// keeps the newest message in view; nobody scrolls a projector.
+// keeps the newest message in view; nobody scrolls a projector. The pinned
+// question stands above the conversation, large, and the QR code beside the
+// room's URL lets the class join from their phones.
 
 import { authorLabel, element, testId } from "./dom.js";
 import { RoomStream, closingWatch, roomApi } from "./stream.js";
@@ -20,9 +22,11 @@ const elements = {
   scroller: byId("scroller"),
   list: byId("messages"),
   empty: byId("empty-room"),
+  pinned: byId("pinned"),
 };
 const rendered = new Map(); // message id -> <li>
 let room = config.room;
+let pinned = null;
 
 function messageItem(message) {
   const item = testId(element("li", "projector-message"), "message");
@@ -52,6 +56,25 @@ function showMessage(message) {
 function removeMessage(id) {
   rendered.get(id)?.remove();
   rendered.delete(id);
+  if (pinned?.id === id) showPinned(null);
+}
+
+function showPinned(message) {
+  pinned = message;
+  elements.pinned.hidden = !message;
+  if (!message) {
+    elements.pinned.replaceChildren();
+    return;
+  }
+  const item = testId(element("div", "projector-pinned-message"), "pinned-message");
+  item.append(authorLabel(message), testId(element("p", "message-text", message.text), "message-text"));
+  elements.pinned.replaceChildren(element("p", "pinned-label", "Pinned question"), item);
+}
+
+function updateMessage(message) {
+  if (message.deleted) removeMessage(message.id);
+  else if (message.pinned) showPinned(message);
+  else if (pinned?.id === message.id) showPinned(null);
 }
 
 async function reload() {
@@ -59,6 +82,7 @@ async function reload() {
   elements.list.replaceChildren();
   rendered.clear();
   for (const message of page.messages) showMessage(message);
+  showPinned(page.pinned);
   showNewest();
   return page.seq;
 }
@@ -78,6 +102,7 @@ function applyRoom(changes) {
 function apply(event) {
   if (event.type === "message.created") showMessage(event.message);
   else if (event.type === "message.deleted") removeMessage(event.message_id);
+  else if (event.type === "message.updated") updateMessage(event.message);
   else if (event.type === "room.updated") applyRoom(event.room);
   showNewest();
 }
@@ -104,6 +129,7 @@ const stream = new RoomStream({
     // The room may have been deleted or locked because of what it showed.
     elements.list.replaceChildren();
     rendered.clear();
+    showPinned(null);
     elements.ended.textContent = ENDINGS[reason];
     elements.ended.hidden = false;
     elements.paused.hidden = true;

@@ -3,8 +3,14 @@
 // Connecting, resuming and ordering events live in stream.js; this module
 // renders what it is handed and sends what people type. The room as last
 // seen (`state.room`) decides what the dock offers: joining, posting, or a
-// notice saying why not. The teacher tools beside the conversation live in
-// moderator.js, which only a moderator's page loads.
+// notice saying why not. The teacher tools beside the conversation (the
+// review queue, pinning, the room's settings) live in moderator.js, which
+// only a moderator's page loads.
+//
+// Q&A: each message has an upvote button; "Top" shows the most upvoted
+// first and re-sorts as votes come in; the pinned message stays above the
+// list; answered ones are marked and can be hidden. A post the teacher must
+// review first waits, visible only to its author, as "Waiting for the teacher".
 
 import { authorLabel, button, colorMarker, element, onSubmit, testId, timeElement } from "./dom.js";
 import { RoomStream, closingWatch, roomApi } from "./stream.js";
@@ -51,6 +57,12 @@ const elements = {
   myAuthor: byId("my-author"),
   myNickname: document.querySelector("[data-testid=my-nickname]"),
   slowModeHint: byId("slow-mode-hint"),
+  anonymousHint: byId("anonymous-hint"),
+  reviewHint: byId("review-hint"),
+  pinned: byId("pinned"),
+  orderNewest: byId("order-newest"),
+  orderTop: byId("order-top"),
+  hideAnswered: byId("hide-answered"),
 };
 
 const state = {
@@ -67,12 +79,20 @@ const state = {
   oldestSeq: null,
   hasOlder: false,
   loadingOlder: false,
+  // "newest" (by seq, with infinite scroll back) or "top" (most upvoted first).
+  order: "newest",
+  // The pinned message as last seen, or null.
+  pinned: null,
+  // Message ids this reader upvoted.
+  upvoted: new Set(),
 };
 const rendered = new Map(); // message id -> <li>
 // Ids never come back once deleted; remembering them stops a late POST answer
 // or an older history page from resurrecting one.
 const deletedIds = new Set();
 const pendingPosts = new Map(); // client_id -> {text, item}
+// This participant's posts waiting for the teacher: message id -> <li>.
+const heldPosts = new Map();
 // What moderator.js answers once it has started (moderators only).
 let moderatorTools = null;
 
@@ -100,8 +120,18 @@ function confirmedItem(message, { mine }) {
   item.classList.toggle("mine", mine || isMine(message));
   const meta = item.querySelector(".message-meta");
   meta.append(timeElement(message.created_at));
+  if (message.anonymous && isModerator) {
+    meta.append(testId(element("span", "badge", "anonymous to the class"), "anonymous-badge"));
+  }
+  meta.append(testId(element("span", "badge answered-badge", "Answered"), "answered-badge"));
+  if (message.masked_text) {
+    item.append(testId(element("p", "hint masked-note", `The class reads: ${message.masked_text}`), "masked-note"));
+  }
+  item.prepend(upvoteButton(message));
+  markQuestion(item, message);
   const actions = element("span", "message-actions");
   if (isModerator) {
+    actions.append(...(moderatorTools?.messageActions(message) ?? []));
     const remove = button("Delete", {
       className: "delete small secondary",
       id: "delete-message",
@@ -121,6 +151,32 @@ function confirmedItem(message, { mine }) {
   }
   meta.append(actions);
   return item;
+}
+
+// The upvote button with its count. Anyone who joined may press it; a
+// visitor sees the count.
+function upvoteButton(message) {
+  const vote = testId(element("button", "upvote"), "upvote");
+  vote.type = "button";
+  vote.append(element("span", "upvote-arrow", "▲"), testId(element("span", "upvote-count"), "upvote-count"));
+  vote.addEventListener("click", () => upvoteToggle(message.id, vote));
+  showUpvotes(vote, message.upvotes ?? 0, state.upvoted.has(message.id));
+  return vote;
+}
+
+function showUpvotes(vote, count, upvoted) {
+  vote.querySelector(".upvote-count").textContent = count;
+  vote.setAttribute("aria-pressed", upvoted ? "true" : "false");
+  vote.setAttribute("aria-label", `${upvoted ? "Take back your upvote" : "Upvote"} (${count})`);
+  vote.closest(".message")?.setAttribute("data-upvotes", count);
+}
+
+// What pinning and answering change on a row, from the message as it is now.
+function markQuestion(item, message) {
+  item.dataset.upvotes = message.upvotes ?? 0;
+  item.dataset.answered = message.answered ? "true" : "false";
+  item.classList.toggle("answered", Boolean(message.answered));
+  item.classList.toggle("pinned", Boolean(message.pinned));
 }
 
 // A deleted message kept as evidence, shown to moderators who asked for it.
@@ -162,14 +218,41 @@ function updateListChrome() {
   elements.list.dataset.lastSeq = stream.lastSeq;
 }
 
-// Confirmed messages stay in seq order, above any posts still pending.
+// Confirmed messages stay in seq order (or, in Top, by upvotes then newest),
+// above any posts still pending or held.
 function placeConfirmed(item, seq) {
-  let before = elements.list.querySelector(":scope > [data-state=pending], :scope > [data-state=failed]");
+  if (state.order === "top") {
+    placeByVotes(item);
+    return;
+  }
+  let before = elements.list.querySelector(
+    ":scope > [data-state=pending], :scope > [data-state=failed], :scope > [data-state=held]",
+  );
   let node = before ? before.previousElementSibling : elements.list.lastElementChild;
   while (node && Number(node.dataset.seq) > seq) {
     before = node;
     node = node.previousElementSibling;
   }
+  elements.list.insertBefore(item, before);
+}
+
+function outranks(a, b) {
+  const votes = Number(a.dataset.upvotes) - Number(b.dataset.upvotes);
+  return votes > 0 || (votes === 0 && Number(a.dataset.seq) > Number(b.dataset.seq));
+}
+
+function placeByVotes(item) {
+  item.remove();
+  let before = null;
+  for (const node of elements.list.querySelectorAll(":scope > [data-state=confirmed], :scope > [data-state=deleted]")) {
+    if (outranks(item, node)) {
+      before = node;
+      break;
+    }
+  }
+  before ??= elements.list.querySelector(
+    ":scope > [data-state=pending], :scope > [data-state=failed], :scope > [data-state=held]",
+  );
   elements.list.insertBefore(item, before);
 }
 
@@ -201,12 +284,53 @@ function newItem(message, { mine }) {
 }
 
 function showMessage(message, { mine = false } = {}) {
-  const wasMine = takePending(message.client_id) || mine;
+  const wasHeld = takeHeld(message.id);
+  const wasMine = takePending(message.client_id) || wasHeld || mine;
   const item = newItem(message, { mine: wasMine });
   if (item) placeConfirmed(item, message.seq);
 }
 
+// A message changed (pinned, answered): its row and the pinned place follow.
+function updateMessage(message) {
+  if (message.deleted) {
+    removeMessage(message.id);
+    return;
+  }
+  const item = rendered.get(message.id);
+  if (item) {
+    markQuestion(item, message);
+    if (state.order === "top") placeByVotes(item);
+  }
+  if (message.pinned) showPinned(message);
+  else if (state.pinned?.id === message.id) showPinned(null);
+}
+
+function applyVotes(votes) {
+  for (const { message_id: id, upvotes } of votes) {
+    const item = rendered.get(id);
+    if (!item) continue;
+    showUpvotes(item.querySelector("[data-testid=upvote]"), upvotes, state.upvoted.has(id));
+    if (state.order === "top") placeByVotes(item);
+  }
+  if (state.pinned) {
+    const vote = votes.find(({ message_id: id }) => id === state.pinned.id);
+    if (vote) showPinned({ ...state.pinned, upvotes: vote.upvotes });
+  }
+}
+
+function showPinned(message) {
+  state.pinned = message;
+  elements.pinned.replaceChildren();
+  elements.pinned.hidden = !message;
+  if (!message) return;
+  const label = element("p", "pinned-label", "Pinned by the teacher");
+  const item = testId(messageItem(message), "pinned-message");
+  item.querySelector(".message-meta").append(timeElement(message.created_at));
+  elements.pinned.append(label, item);
+}
+
 function removeMessage(id) {
+  if (state.pinned?.id === id) showPinned(null);
   deletedIds.add(id);
   const item = rendered.get(id);
   if (!item) return;
@@ -224,11 +348,24 @@ function removeMessage(id) {
 function historyQuery(extra) {
   const params = new URLSearchParams({ limit: PAGE_SIZE, ...extra });
   if (state.showDeleted) params.set("include_deleted", "1");
+  if (state.order === "top") params.set("order", "top");
   return `/messages?${params}`;
+}
+
+// Remember which of these messages this reader upvoted (HTTP answers say; frames don't).
+function learnUpvoted(messages) {
+  for (const message of messages) {
+    if (message.upvoted === true) state.upvoted.add(message.id);
+    else if (message.upvoted === false) state.upvoted.delete(message.id);
+  }
 }
 
 async function reloadHistory() {
   const page = await api("GET", historyQuery({}));
+  learnUpvoted(page.pinned ? [...page.messages, page.pinned] : page.messages);
+  // Only where a post can wait (or waited): most rooms never hold one.
+  const reviewing = state.room.review || state.room.word_filter === "hold" || heldPosts.size > 0;
+  if (state.me && !isModerator && reviewing) await reloadHeld();
   state.historyGeneration += 1;
   changingList(
     () => {
@@ -236,23 +373,26 @@ async function reloadHistory() {
       rendered.clear();
       for (const message of page.messages) showMessage(message);
       state.oldestSeq = page.messages.length ? page.messages[0].seq : null;
-      state.hasOlder = page.has_more;
+      // Top is one page: the most upvoted, without scrolling further back.
+      state.hasOlder = state.order === "newest" && page.has_more;
       state.historyLoaded = true;
     },
-    { forceBottom: true },
+    { forceBottom: state.order === "newest" },
   );
+  showPinned(page.pinned);
   fillScreen();
   return page.seq;
 }
 
 async function loadOlder() {
-  if (state.loadingOlder || !state.hasOlder || state.oldestSeq === null) return;
+  if (state.loadingOlder || !state.hasOlder || state.oldestSeq === null || state.order === "top") return;
   state.loadingOlder = true;
   elements.loadOlder.disabled = true;
   const generation = state.historyGeneration;
   try {
     const page = await api("GET", historyQuery({ before: state.oldestSeq }));
     if (generation !== state.historyGeneration) return;
+    learnUpvoted(page.messages);
     // Keep what the reader is looking at in place while rows appear above it.
     const fromBottom = elements.scroller.scrollHeight - elements.scroller.scrollTop;
     const fragment = document.createDocumentFragment();
@@ -293,6 +433,19 @@ function showDeletedSet(show) {
   stream.reloadHistory().catch((error) => console.warn("could not reload the history", error));
 }
 
+function orderSet(order) {
+  if (state.order === order) return;
+  state.order = order;
+  elements.orderNewest.setAttribute("aria-pressed", order === "newest" ? "true" : "false");
+  elements.orderTop.setAttribute("aria-pressed", order === "top" ? "true" : "false");
+  elements.list.dataset.order = order;
+  stream.reloadHistory().catch((error) => console.warn("could not reload the history", error));
+}
+
+function hideAnsweredSet(hide) {
+  elements.list.classList.toggle("hiding-answered", hide);
+}
+
 // ---------------------------------------------------------------------------
 // Events
 
@@ -304,6 +457,21 @@ function applyEvent(event) {
       break;
     case "message.deleted":
       changingList(() => removeMessage(event.message_id));
+      break;
+    case "message.updated":
+      changingList(() => updateMessage(event.message));
+      break;
+    case "message.votes":
+      applyVotes(event.votes);
+      break;
+    case "message.held":
+      // A moderator's queue, or this participant's own post.
+      if (isModerator) moderatorTools?.messageHeld(event.message);
+      else if (event.message.status === "held") changingList(() => showHeld(event.message));
+      break;
+    case "message.rejected":
+      if (isModerator) moderatorTools?.messageRejected(event.message_id);
+      else changingList(() => showRejected(event.message_id));
       break;
     case "room.updated":
       applyRoom(event.room);
@@ -317,6 +485,48 @@ function applyEvent(event) {
       break;
   }
   updateListChrome();
+}
+
+// ---------------------------------------------------------------------------
+// This participant's posts in the review queue
+
+function heldItem(message) {
+  const item = testId(element("li", "message mine held"), "message");
+  item.dataset.id = message.id;
+  item.dataset.state = "held";
+  const meta = element("div", "message-meta");
+  meta.append(authorLabel(message), testId(element("span", "post-status", "Waiting for the teacher"), "post-status"));
+  item.append(meta, testId(element("p", "message-text", message.text), "message-text"));
+  return item;
+}
+
+function showHeld(message) {
+  if (heldPosts.has(message.id) || rendered.has(message.id)) return;
+  const item = heldItem(message);
+  heldPosts.set(message.id, item);
+  elements.list.append(item);
+}
+
+function takeHeld(id) {
+  const item = heldPosts.get(id);
+  if (!item) return false;
+  heldPosts.delete(id);
+  item.remove();
+  return true;
+}
+
+function showRejected(id) {
+  const item = heldPosts.get(id);
+  if (!item) return;
+  item.dataset.state = "rejected";
+  item.querySelector(".post-status").textContent = "The teacher did not publish this";
+}
+
+async function reloadHeld() {
+  const page = await api("GET", "/messages?status=held");
+  for (const item of heldPosts.values()) item.remove();
+  heldPosts.clear();
+  for (const message of page.messages) showHeld(message);
 }
 
 // Frames carry the public room; the moderator-only keys from the page stay.
@@ -365,8 +575,10 @@ const stream = new RoomStream({
 // A room is often deleted or locked because of what was said in it: that
 // must not stay on the screens of people who may no longer read it.
 function historyForget() {
-  for (const item of rendered.values()) item.remove();
+  for (const item of [...rendered.values(), ...heldPosts.values()]) item.remove();
   rendered.clear();
+  heldPosts.clear();
+  showPinned(null);
   state.historyLoaded = false;
   state.hasOlder = false;
   state.historyGeneration += 1;
@@ -423,6 +635,8 @@ function updateDock() {
   elements.text.disabled = Boolean(blocked);
   elements.text.placeholder = blocked ?? "Write a message…";
   elements.composer.dataset.blocked = blocked ? "true" : "false";
+  elements.anonymousHint.hidden = !room.anonymous || isModerator;
+  elements.reviewHint.hidden = !room.review || isModerator;
   const slow = !isModerator && room.slow_mode_seconds > 0;
   elements.slowModeHint.hidden = !slow;
   if (slow) elements.slowModeHint.textContent = `Slow mode: one message every ${room.slow_mode_seconds} s · `;
@@ -466,6 +680,7 @@ function joined(participant) {
   state.me = participant;
   refreshOwnership();
   updateDock();
+  stream.reconnect();
   elements.text.focus();
 }
 
@@ -561,6 +776,14 @@ async function postSend(clientId) {
     learnFromRefusal(error);
     // The live frame may have confirmed the post while this request failed.
     if (pendingPosts.get(clientId) === post) postShowFailure(clientId, post, error);
+    return;
+  }
+  if (answer.message.status === "held" || answer.message.status === "rejected") {
+    takePending(clientId);
+    changingList(() => {
+      showHeld(answer.message);
+      if (answer.message.status === "rejected") showRejected(answer.message.id);
+    });
     return;
   }
   // Taken by our own client_id: a post deleted meanwhile comes back without one.
@@ -678,6 +901,29 @@ function reportFormOpen(item, message) {
 }
 
 // ---------------------------------------------------------------------------
+// Upvoting
+
+async function upvoteToggle(id, vote) {
+  if (!state.me) {
+    elements.nickname.focus();
+    return;
+  }
+  const upvote = !state.upvoted.has(id);
+  vote.disabled = true;
+  try {
+    const answer = await api(upvote ? "POST" : "DELETE", `/messages/${id}/upvote`);
+    if (answer.upvoted) state.upvoted.add(id);
+    else state.upvoted.delete(id);
+    // The count comes with the next message.votes; the button shows this reader's part at once.
+    showUpvotes(vote, answer.upvotes, answer.upvoted);
+  } catch (error) {
+    learnFromRefusal(error);
+  } finally {
+    vote.disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Deleting a message (moderators)
 
 async function deleteMessage(id) {
@@ -739,6 +985,7 @@ async function moderatorToolsLoad() {
     applyRoom,
     showDeleted: showDeletedSet,
     roomDeleted: roomDeletedHere,
+    updateMessage: (message) => changingList(() => updateMessage(message)),
   });
 }
 
@@ -756,6 +1003,9 @@ elements.composer.addEventListener("submit", (event) => {
 elements.text.addEventListener("keydown", composerKeydown);
 elements.text.addEventListener("input", updateCounter);
 elements.copyUrl.addEventListener("click", roomUrlCopy);
+elements.orderNewest.addEventListener("click", () => orderSet("newest"));
+elements.orderTop.addEventListener("click", () => orderSet("top"));
+elements.hideAnswered.addEventListener("change", () => hideAnsweredSet(elements.hideAnswered.checked));
 
 if (state.locked) elements.unlockNickname.value = config.rememberedNickname ?? state.me?.nickname ?? "";
 closingSchedule();

@@ -201,6 +201,18 @@ export class RoomStream {
     this.retryLater();
   }
 
+  // Who reads the stream changed (this browser joined the room). The server
+  // decides what a socket is sent, a participant's own held posts, their own
+  // name in an anonymous room, when the socket starts: start a new one, from lastSeq.
+  reconnect() {
+    if (this.stopped || !this.socket) return;
+    this.epoch += 1;
+    const socket = this.socket;
+    this.socket = null;
+    socket.close();
+    this.open();
+  }
+
   // Whether `error` means retrying is pointless; if so, the stream has ended.
   endFor(error) {
     if (!(error instanceof ApiError)) return false;
