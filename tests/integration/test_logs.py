@@ -62,7 +62,7 @@ async def test_every_line_is_json_every_4xx_once_and_no_token_anywhere(json_serv
         assert secret not in text
     records = _records(log_path)
     assert [line for line in text.splitlines() if not line.startswith("{")] == [
-        f"serving on {server.http_url} (pid {server_pid})"
+        f"starting on {server.http_url} (pid {server_pid})"
     ]
     for record in records:
         assert {"time", "level", "logger", "message", "request_id", "room", "actor_kind"} <= set(record)
