@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from todaysmeet import clock
+from todaysmeet.metrics import record_webhook_delivery
 from webhooks.handlers import Ignored, handler_for
 from webhooks.models import Delivery
 
@@ -39,10 +40,11 @@ def delivery_receive(*, provider: str, key: str, event_type: str, payload: dict[
             ignore_conflicts=True,
         )
         delivery = Delivery.objects.select_for_update().get(provider=provider, key=key)
-        if delivery.is_settled:
-            return delivery, False
-        _run_handler(delivery)
-    return delivery, True
+        ran = not delivery.is_settled
+        if ran:
+            _run_handler(delivery)
+    record_webhook_delivery(provider, delivery.status if ran else "repeated")
+    return delivery, ran
 
 
 def delivery_replay(*, delivery: Delivery) -> Delivery:

@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from todaysmeet.errors import error_response
+from todaysmeet.metrics import record_webhook_delivery
 from webhooks.models import Delivery
 from webhooks.services import delivery_key, delivery_receive
 
@@ -60,6 +61,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
             tolerance=STRIPE_SIGNATURE_TOLERANCE_SECONDS,
         )
     except (stripe.SignatureVerificationError, UnicodeDecodeError):
+        record_webhook_delivery("stripe", "rejected")
         return error_response("bad_signature", "The Stripe-Signature header is missing, wrong or too old.", 400)
     try:
         event = json.loads(raw)
@@ -101,6 +103,7 @@ def mandrill_webhook(request: HttpRequest) -> HttpResponse:
         # event to _mandrill_event_record.
         response = _mandrill_view(request)
     except AnymailWebhookValidationFailure:
+        record_webhook_delivery("mandrill", "rejected")
         return error_response("bad_signature", "The X-Mandrill-Signature header is missing or wrong.", 403)
     except DeliveryFailed:
         return error_response("webhook_failed", "Handling an event failed; send the batch again.", 500)

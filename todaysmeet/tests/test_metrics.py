@@ -7,7 +7,6 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from rooms import services
-from todaysmeet.metrics import record_webhook_delivery
 
 METRICS_TOKEN = "m" * 40
 
@@ -116,14 +115,6 @@ def test_joins_and_deletes_are_counted(api, room, owner, participant):
     assert (
         sample("todaysmeet_room_actions_total", action="delete", outcome="refused", code="not_moderator") == refused + 1
     )
-
-
-def test_webhook_deliveries_are_counted_by_provider_and_status():
-    before = sample("todaysmeet_webhook_deliveries_total", provider="stripe", status="processed")
-
-    record_webhook_delivery("stripe", "processed")
-
-    assert sample("todaysmeet_webhook_deliveries_total", provider="stripe", status="processed") == before + 1
 
 
 def test_each_database_thread_reports_its_queue():

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.test import Client
+from prometheus_client import REGISTRY
 
 from webhooks.models import Delivery
 from webhooks.tests.senders import STRIPE_PATH, stripe_event, stripe_post, stripe_signature
@@ -125,3 +126,24 @@ def test_with_billing_off_the_receiver_answers_404(client, settings):
 
 def test_only_post_is_allowed(client):
     assert client.get(STRIPE_PATH).status_code == 405
+
+
+def _deliveries_counted(status: str) -> float:
+    return (
+        REGISTRY.get_sample_value("todaysmeet_webhook_deliveries_total", {"provider": "stripe", "status": status}) or 0
+    )
+
+
+def test_deliveries_are_counted_by_what_became_of_them(client):
+    before = {status: _deliveries_counted(status) for status in ("ignored", "repeated", "rejected")}
+    event = ignored_event()
+
+    stripe_post(client, event)
+    stripe_post(client, event)
+    client.post(STRIPE_PATH, data=json.dumps(event), content_type="application/json")
+
+    assert {status: _deliveries_counted(status) - count for status, count in before.items()} == {
+        "ignored": 1,
+        "repeated": 1,
+        "rejected": 1,
+    }
