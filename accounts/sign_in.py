@@ -16,8 +16,8 @@ from todaysmeet import attempts
 def teacher_sign_in(request: HttpRequest, *, email: object, password: object) -> Teacher | None:
     """The teacher, or None for a wrong email or password; RateLimited while guessing is held back."""
     account = services.sign_in_target(email)
-    attempts.refuse_if_too_many_failures(request, attempts.SIGN_IN, target=account)
+    attempts.refuse_if_over_limit(request, attempts.SIGN_IN, target=account)
     teacher = services.teacher_authenticate(email=email, password=password)
     if teacher is None:
-        attempts.count_failure(request, attempts.SIGN_IN, target=account)
+        attempts.count_attempt(request, attempts.SIGN_IN, target=account)
     return teacher

@@ -20,6 +20,8 @@ from accounts.models import Teacher
 from accounts.sign_in import teacher_sign_in
 from accounts.verification import email_verification_tokens
 from billing.views import allows_stripe_js, plan_section_context
+from rooms import services as room_services
+from rooms.access import session_room_ids
 from todaysmeet.errors import RateLimited, ServiceError
 
 
@@ -75,6 +77,13 @@ def _login_page(request: HttpRequest, *, email: str = "", error: str | None = No
 def logout(request: HttpRequest) -> HttpResponse:
     # GET shows a confirmation; only a POST (with its CSRF token) signs out.
     if request.method == "POST":
+        if request.user.is_authenticated:
+            # Before the session is flushed: its key and rooms are what its sockets are known by.
+            room_services.browser_signed_out(
+                teacher=request.user,
+                session_key=request.session.session_key,
+                joined_room_ids=session_room_ids(request.session),
+            )
         auth.logout(request)
         return redirect("/")
     return render(request, "accounts/logout.html")

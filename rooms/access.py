@@ -69,6 +69,11 @@ def actor_for_token(token: str) -> Actor | None:
     return Actor(teacher=teacher) if teacher is not None else None
 
 
+def session_room_ids(session: Mapping[str, Any]) -> list[int]:
+    """The rooms a browser's session joined as a participant."""
+    return [int(room_id) for room_id in session.get(SESSION_PARTICIPANTS_KEY) or {}]
+
+
 def actor_for_session(*, user: Any, session: Mapping[str, Any]) -> Actor:
     teacher = user if isinstance(user, Teacher) and user.is_authenticated else None
     remembered = session.get(SESSION_PARTICIPANTS_KEY) or {}
@@ -111,11 +116,17 @@ class RoomAccess:
 
     @property
     def participant(self) -> Participant | None:
-        """The actor's participant here, if it still holds since the last password change."""
+        """The actor's participant here, if it still holds: no password change since, not removed by a teacher."""
         remembered = self.remembered_participant
-        if remembered is None or remembered.password_version != self.room.password_version:
+        if remembered is None or remembered.password_version != self.room.password_version or remembered.is_blocked:
             return None
         return remembered
+
+    @property
+    def removed(self) -> bool:
+        """Whether a teacher removed and blocked the participant this actor was here."""
+        # Not a teacher of the room: a teacher's browser may also have joined as a student.
+        return self.remembered_participant is not None and self.remembered_participant.is_blocked
 
     @property
     def readable(self) -> bool:
@@ -144,6 +155,8 @@ def room_is_readable_by(*, actor: Actor, room: Room) -> bool:
 
 def _readable_required(access: RoomAccess) -> None:
     if not access.readable:
+        if access.removed:
+            raise removed_error()
         raise Forbidden(
             "This room is private. Join it with its password.",
             code="password_required",
@@ -192,12 +205,18 @@ def _must_join(actor: Actor, room: Room) -> bool:
     return actor.is_anonymous or (actor.teacher is None and room.pk in actor.session_participant_ids)
 
 
+def removed_error() -> Forbidden:
+    return Forbidden("A teacher removed you from this room.", code="removed")
+
+
 def room_author(access: RoomAccess) -> Participant | Teacher:
     """The identity that posts in the room on behalf of the actor: a teacher before a participant."""
     if access.role is not None:
         return access.actor.teacher
     if access.participant is not None:
         return access.participant
+    if access.removed:
+        raise removed_error()
     if _must_join(access.actor, access.room):
         raise Unauthenticated("Join the room before posting.")
     raise Forbidden("Only this room's participants and teachers can post here.", code="not_participant")
@@ -233,6 +252,8 @@ def message_for_reporter(*, access: RoomAccess, message_id: int) -> tuple[Partic
     """The participant reporting, and the visible message they report."""
     reporter = access.participant
     if reporter is None:
+        if access.removed:
+            raise removed_error()
         if _must_join(access.actor, access.room):
             raise Unauthenticated("Join the room to report a message.")
         raise Forbidden("Only the room's participants can report messages.", code="not_participant")

@@ -26,6 +26,7 @@ class RoomStatePayload(TypedDict):
     paused: bool
     slow_mode_seconds: int
     is_private: bool
+    joining_locked: bool
 
 
 class RoomPayload(RoomStatePayload):
@@ -42,11 +43,20 @@ class ParticipantPayload(TypedDict):
     nickname: str
     color: str
     muted: bool
+    removed: bool
+
+
+class ParticipantRef(TypedDict):
+    id: int
+    nickname: str
 
 
 class ParticipantModeratorPayload(ParticipantPayload):
     post_count: int
     joined_at: str
+    # Muted on joining, because a participant who joined earlier from the
+    # same network address had been muted or removed: that one.
+    muted_from: ParticipantRef | None
 
 
 class MessagePayload(TypedDict):
@@ -185,6 +195,7 @@ def room_state_payload(room: Room) -> RoomStatePayload:
         "paused": room.paused,
         "slow_mode_seconds": room.slow_mode_seconds,
         "is_private": room.is_private,
+        "joining_locked": room.joining_locked,
     }
 
 
@@ -221,14 +232,18 @@ def participant_payload(participant: Participant) -> ParticipantPayload:
         "nickname": participant.nickname,
         "color": participant.color,
         "muted": participant.muted,
+        "removed": participant.is_blocked,
     }
 
 
 def participant_moderator_payload(participant: Participant, *, post_count: int) -> ParticipantModeratorPayload:
+    """A participant as the room's teachers see them (muted_from read through select_related)."""
+    source = participant.muted_from if participant.muted_from_id else None
     return {
         **participant_payload(participant),
         "post_count": post_count,
         "joined_at": timestamp(participant.joined_at),
+        "muted_from": {"id": source.pk, "nickname": source.nickname} if source is not None else None,
     }
 
 

@@ -97,8 +97,7 @@ def room_list_for_teacher(
     *, teacher: Teacher, query: str | None = None, state: Literal["open", "closed"] | None = None
 ) -> list[TeacherRoom]:
     """The rooms `teacher` owns or moderates, newest first; `query` is part of a name."""
-    moderated = RoomModerator.objects.filter(teacher=teacher).values("room_id")
-    rooms = Room.objects.filter(Q(owner=teacher) | Q(pk__in=moderated))
+    rooms = _rooms_run_by(teacher)
     if query:
         rooms = rooms.filter(name__contains=room_name_key(query))
     if state == "open":
@@ -113,6 +112,16 @@ def room_list_for_teacher(
         TeacherRoom(room=room, role=Role.OWNER if room.owned else Role.MODERATOR, open_reports=room.open_report_count)
         for room in rooms
     ]
+
+
+def _rooms_run_by(teacher: Teacher) -> QuerySet[Room]:
+    moderated = RoomModerator.objects.filter(teacher=teacher).values("room_id")
+    return Room.objects.filter(Q(owner=teacher) | Q(pk__in=moderated))
+
+
+def room_ids_run_by(*, teacher: Teacher) -> list[int]:
+    """The ids of the rooms `teacher` owns or moderates."""
+    return list(_rooms_run_by(teacher).values_list("pk", flat=True))
 
 
 def report_open_count(*, room: Room) -> int:
@@ -130,7 +139,19 @@ def teacher_list(*, room: Room) -> list[Teacher]:
 
 def participant_list(*, room: Room) -> QuerySet[Participant]:
     """Everyone who joined, in order of joining, each with `post_count` (deleted posts included)."""
-    return Participant.objects.filter(room=room).annotate(post_count=Count("message")).order_by("joined_at", "pk")
+    return (
+        Participant.objects.filter(room=room)
+        .select_related("muted_from")
+        .annotate(post_count=Count("message"))
+        .order_by("joined_at", "pk")
+    )
+
+
+def participant_for_browser(*, room: Room, browser_key_hash: str) -> Participant | None:
+    """The participant this browser (by its key) last joined the room as, if any."""
+    if not browser_key_hash:
+        return None
+    return Participant.objects.filter(room=room, browser_key_hash=browser_key_hash).order_by("-pk").first()
 
 
 def participant_get(*, room: Room, participant_id: int) -> Participant:

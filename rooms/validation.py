@@ -25,7 +25,7 @@ REPORT_REASON_MAX = 200
 SLOW_MODE_MAX_SECONDS = 300
 ROOM_PASSWORD_MIN, ROOM_PASSWORD_MAX = 6, 128
 # What a teacher may change about a room (PATCH /api/rooms/<name>).
-ROOM_SETTINGS = ("topic", "paused", "closed", "slow_mode_seconds", "password")
+ROOM_SETTINGS = ("topic", "paused", "closed", "slow_mode_seconds", "password", "joining_locked")
 DEFAULT_LIFETIME = Room.Lifetime.ONE_WEEK
 # Bidi overrides and isolates let one message reorder the text around it.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -254,6 +254,7 @@ class RoomChanges:
     slow_mode_seconds: int | None = None
     # "" makes the room public again.
     password: str | None = None
+    joining_locked: bool | None = None
 
 
 def clean_room_changes(changes: Mapping[str, object]) -> RoomChanges:
@@ -268,4 +269,7 @@ def clean_room_changes(changes: Mapping[str, object]) -> RoomChanges:
             clean_slow_mode_seconds(changes["slow_mode_seconds"]) if "slow_mode_seconds" in changes else None
         ),
         password=clean_room_password(changes["password"]) if "password" in changes else None,
+        joining_locked=(
+            clean_flag(changes["joining_locked"], field="joining_locked") if "joining_locked" in changes else None
+        ),
     )

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from billing.entitlements import require_teacher_tools
 from billing.views import plan_required_page
-from rooms import selectors, services
+from rooms import identity, selectors, services
 from rooms.access import RoomAccess, actor_for_session, room_by_name
 from rooms.exports import streamed
 from rooms.models import Room
@@ -134,6 +134,8 @@ def room_page(request: HttpRequest, name: str) -> HttpResponse:
         "role": str(role) if role else None,
         "me": me,
         "locked": locked,
+        # A teacher removed the participant this browser joined as: it may read a public room, not join.
+        "removed": role is None and access.removed,
         "rememberedNickname": remembered.nickname if remembered else None,
         "maxLength": MESSAGE_MAX,
         "dashboardUrl": reverse("rooms:dashboard"),
@@ -144,7 +146,12 @@ def room_page(request: HttpRequest, name: str) -> HttpResponse:
         "role": config["role"],
         "locked": locked,
     }
-    return render(request, "rooms/room.html", context)
+    response = render(request, "rooms/room.html", context)
+    # Given before joining, so the page's socket carries it too: a teacher
+    # removing this browser's participant then finds the socket without a lookup.
+    if identity.browser_key_from_cookies(request.COOKIES) is None:
+        identity.browser_key_set(response, identity.browser_key_new())
+    return response
 
 
 @require_GET

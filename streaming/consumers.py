@@ -20,7 +20,9 @@ from streaming.close_codes import (
     CLOSE_UNAUTHORIZED,
 )
 from streaming.hub import room_hub
+from streaming.identity import socket_identity
 from streaming.lifecycle import is_draining, socket_closed, socket_opened
+from streaming.publish import SocketSelector
 from streaming.snapshot import StartRequest
 
 logger = logging.getLogger(__name__)
@@ -74,6 +76,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self) -> None:
+        # Who opened the socket, for closes meant for some sockets only.
+        self.identity = socket_identity(self.scope, _token_from_query(self.scope.get("query_string", b"")))
         self.room_id: int | None = None
         self.last_seq = 0
         self.catching_up = True
@@ -136,17 +140,20 @@ class RoomConsumer(AsyncWebsocketConsumer):
         # reset to a head the socket has already reached is dropped like a duplicate.
         await self.deliver(head, json.dumps({"type": "reset", "seq": head}))
 
-    async def close_for_room(self, room_id: int, code: int, keep_moderators: bool) -> None:
+    async def close_for_room(
+        self, room_id: int, code: int, keep_moderators: bool, only: SocketSelector | None = None
+    ) -> None:
         # The room comes from the hub: this socket may still be starting,
         # subscribed but without its room id.
+        if only is not None and not await self.identity.is_selected(only, room_id):
+            return
         if keep_moderators and await database_sync_to_async(self._reader_moderates)(room_id):
             return
         await self.close(code=code)
 
     def _reader(self) -> Actor:
         """Who opened this socket. Sync: it may read the session and the teacher from the database."""
-        token = _token_from_query(self.scope.get("query_string", b""))
-        return socket_actor(token=token, session=self.scope.get("session") or {})
+        return socket_actor(token=self.identity.token, session=self.scope.get("session") or {})
 
     def _reader_moderates(self, room_id: int) -> bool:
         return room_id_moderated_by(room_id=room_id, actor=self._reader())

@@ -26,7 +26,7 @@ from channels.layers import get_channel_layer
 from rooms.payloads import event_payload
 from rooms.selectors import events_since, room_head
 from streaming.layer_watch import LayerWatch, cancel_until_done
-from streaming.publish import event_text, room_group
+from streaming.publish import SocketSelector, event_text, room_group
 from todaysmeet.sync_threads import spawn_detached
 
 logger = logging.getLogger(__name__)
@@ -43,7 +43,9 @@ class Subscriber(Protocol):
 
     async def reset(self, head: int) -> None: ...
 
-    async def close_for_room(self, room_id: int, code: int, keep_moderators: bool) -> None: ...
+    async def close_for_room(
+        self, room_id: int, code: int, keep_moderators: bool, only: SocketSelector | None = None
+    ) -> None: ...
 
 
 @dataclass
@@ -187,7 +189,7 @@ class RoomHub:
                 logger.exception("could not forward event %s of room %s", message.get("seq"), message["room"])
 
     async def _close_sockets(self, message: dict) -> None:
-        """A room asked its sockets to go (deleted, or its password changed)."""
+        """A room asked its sockets, or some of them (`only`), to go: deleted, a new password, lost access."""
         feed = self.feeds.get(message["room"])
         if feed is None:
             return
@@ -195,7 +197,9 @@ class RoomHub:
         # after a password change reaches a socket that should have gone.
         outcomes = await asyncio.gather(
             *(
-                subscriber.close_for_room(message["room"], message["code"], message["keep_moderators"])
+                subscriber.close_for_room(
+                    message["room"], message["code"], message["keep_moderators"], message.get("only")
+                )
                 for subscriber in list(feed.subscribers)
             ),
             return_exceptions=True,

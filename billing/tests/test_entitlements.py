@@ -131,6 +131,17 @@ def test_free_tools_stay_free(api, owner, room, participant):
     assert Client().get(f"/{room.name}/projector/").status_code == 200
 
 
+def test_the_safety_tools_are_free(api, owner, room, participant):
+    # Locking the door and removing a harasser stop abuse; a free room must be able to.
+    assert patch_room(api, room, {"joining_locked": True}, owner.token).status == 200
+    removed = api.post(f"/api/rooms/{room.name}/participants/{participant.obj.pk}/block", token=owner.token)
+    assert removed.status == 200
+    assert (
+        api.post(f"/api/rooms/{room.name}/participants/{participant.obj.pk}/unblock", token=owner.token).status == 200
+    )
+    assert patch_room(api, room, {"joining_locked": False}, owner.token).status == 200
+
+
 def test_creating_a_room_with_a_topic_needs_the_plan(api, owner):
     response = api.post("/api/rooms", {"name": "chemistry", "topic": "Acids"}, token=owner.token)
 

@@ -44,6 +44,16 @@ urlpatterns = [
         api_endpoint(POST=views.unmute_participant),
         name="room-participant-unmute",
     ),
+    path(
+        f"{room}/participants/<int:participant_id>/block",
+        api_endpoint(POST=views.block_participant),
+        name="room-participant-block",
+    ),
+    path(
+        f"{room}/participants/<int:participant_id>/unblock",
+        api_endpoint(POST=views.unblock_participant),
+        name="room-participant-unblock",
+    ),
     path(f"{room}/reports", api_endpoint(GET=views.list_reports), name="room-reports"),
     path(
         f"{room}/reports/<int:report_id>/resolve",

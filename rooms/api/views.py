@@ -13,12 +13,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from accounts import services as account_services
 from accounts.sign_in import teacher_sign_in
 from billing.entitlements import require_teacher_tools
-from rooms import exports, selectors, services
+from rooms import exports, identity, selectors, services
 from rooms.access import (
     Actor,
     message_for_moderator,
     message_for_reporter,
     participant_for_moderator,
+    removed_error,
     report_for_moderator,
     room_access_by_name,
     room_author,
@@ -130,24 +131,42 @@ def join_room(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     # Anyone may try: the password, if the room has one, is the check.
     room = room_by_name(name=name)
     body = json_body(request)
+    target = str(room.pk)
+    if actor.participant is not None and actor.participant.room_id == room.pk and actor.participant.is_blocked:
+        raise removed_error()
+    attempts.refuse_if_over_limit(request, attempts.JOINING, target=target)
+    # A browser is known by its session and by its key; other clients by their token alone.
     from_browser = actor.participant is None and "Authorization" not in request.headers
-    rejoining = actor.remembered_participant_in(room) if from_browser else None
+    key = (identity.browser_key_from_cookies(request.COOKIES) or identity.browser_key_new()) if from_browser else None
+    rejoining = None
+    if from_browser:
+        rejoining = actor.remembered_participant_in(room) or selectors.participant_for_browser(
+            room=room, browser_key_hash=identity.browser_key_hash(key)
+        )
     if room.is_private:
-        attempts.refuse_if_too_many_failures(request, attempts.ROOM_PASSWORD, target=str(room.pk))
+        attempts.refuse_if_over_limit(request, attempts.ROOM_PASSWORD, target=target)
     try:
         participant, token = services.participant_join(
-            room=room, nickname=body.get("nickname"), password=body.get("password"), rejoining=rejoining
+            room=room,
+            nickname=body.get("nickname"),
+            password=body.get("password"),
+            rejoining=rejoining,
+            browser_key_hash=identity.browser_key_hash(key),
+            address_hash=identity.address_hash(request),
         )
     except Forbidden as refused:
         if refused.code == "wrong_password":
-            attempts.count_failure(request, attempts.ROOM_PASSWORD, target=str(room.pk))
+            attempts.count_attempt(request, attempts.ROOM_PASSWORD, target=target)
         raise
-    if from_browser:
-        remember_participant(request, participant)
-    return JsonResponse(
+    attempts.count_attempt(request, attempts.JOINING, target=target)
+    response = JsonResponse(
         {"token": token, "participant": participant_payload(participant)},
         status=200 if rejoining is not None else 201,
     )
+    if from_browser:
+        remember_participant(request, participant)
+        identity.browser_key_set(response, key)
+    return response
 
 
 # --- Messages and events -----------------------------------------------------
@@ -259,7 +278,26 @@ def _participant_muted(actor: Actor, name: str, participant_id: int, *, muted: b
     access = room_access_by_name(name=name, actor=actor)
     participant = participant_for_moderator(access=access, participant_id=participant_id)
     services.participant_mute(room=access.room, participant=participant, muted=muted)
-    participant = selectors.participant_get(room=access.room, participant_id=participant.pk)
+    return _participant_json(access.room, participant.pk)
+
+
+def block_participant(request: HttpRequest, actor: Actor, name: str, participant_id: int) -> HttpResponse:
+    return _participant_blocked(actor, name, participant_id, blocked=True)
+
+
+def unblock_participant(request: HttpRequest, actor: Actor, name: str, participant_id: int) -> HttpResponse:
+    return _participant_blocked(actor, name, participant_id, blocked=False)
+
+
+def _participant_blocked(actor: Actor, name: str, participant_id: int, *, blocked: bool) -> HttpResponse:
+    access = room_access_by_name(name=name, actor=actor)
+    participant = participant_for_moderator(access=access, participant_id=participant_id)
+    services.participant_block(room=access.room, participant=participant, blocked=blocked)
+    return _participant_json(access.room, participant.pk)
+
+
+def _participant_json(room: Room, participant_id: int) -> HttpResponse:
+    participant = selectors.participant_get(room=room, participant_id=participant_id)
     return JsonResponse({"participant": participant_moderator_payload(participant, post_count=participant.post_count)})
 
 

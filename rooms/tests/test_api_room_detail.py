@@ -28,6 +28,7 @@ def test_anyone_reads_a_room_without_a_token(api, room):
         "paused": False,
         "slow_mode_seconds": 0,
         "is_private": False,
+        "joining_locked": False,
     }
 
 

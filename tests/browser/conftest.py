@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -125,3 +126,21 @@ def open_page(browser, server, csp_violations) -> Iterator[Callable[..., Any]]:
         context.close()
     assert not page_errors, f"uncaught errors in the page: {page_errors}"
     assert not csp_violations, f"the Content-Security-Policy blocked: {csp_violations}"
+
+
+@pytest.fixture
+def teacher_page(open_page):
+    """Open a room (or another path) as a teacher signed in through the login page."""
+    from playwright.sync_api import expect
+
+    from tests.browser.people import expect_live, log_in
+
+    def open_as(email: str = "owner@school.example", path: str = "/biology/", *, prepare=None):
+        page = open_page(f"/accounts/login/?next={path}", prepare=prepare)
+        log_in(page, email)
+        expect(page).to_have_url(re.compile(f"{re.escape(path)}$"))
+        if path.endswith("/biology/"):
+            expect_live(page)
+        return page
+
+    return open_as

@@ -35,3 +35,11 @@ def texts(page: Page) -> Locator:
 
 def expect_live(page: Page) -> None:
     expect(page.get_by_test_id("scroller")).to_have_attribute("data-stream", "live")
+
+
+def participant_page(open_page, nickname: str, path: str = "/biology/") -> Page:
+    """A student's own browser on the room, joined and live."""
+    page = open_page(path)
+    join(page, nickname)
+    expect_live(page)
+    return page

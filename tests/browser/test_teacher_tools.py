@@ -15,34 +15,12 @@ from playwright.sync_api import Page, expect
 
 from rooms import services
 from rooms.models import Room
-from tests.browser.people import expect_live, join, log_in, message_with, post, texts
+from tests.browser.people import expect_live, join, message_with, participant_page, post, texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROOM_API = "/api/rooms/biology"
 TEACHER_TOOLS = "/static/rooms/moderator.js"
-
-
-@pytest.fixture
-def teacher_page(open_page):
-    def open_as(
-        email: str = "owner@school.example", path: str = "/biology/", *, prepare: Callable[[Page], None] | None = None
-    ) -> Page:
-        page = open_page(f"/accounts/login/?next={path}", prepare=prepare)
-        log_in(page, email)
-        expect(page).to_have_url(re.compile(f"{re.escape(path)}$"))
-        if path.endswith("/biology/"):
-            expect_live(page)
-        return page
-
-    return open_as
-
-
-def participant_page(open_page, nickname: str) -> Page:
-    page = open_page("/biology/")
-    join(page, nickname)
-    expect_live(page)
-    return page
 
 
 def recording_paths(into: list[str]) -> Callable[[Page], None]:
