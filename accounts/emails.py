@@ -31,6 +31,7 @@ THROTTLED_KINDS = {
     SentEmail.Kind.WELCOME: (SentEmail.Kind.WELCOME, SentEmail.Kind.VERIFICATION),
     SentEmail.Kind.VERIFICATION: (SentEmail.Kind.WELCOME, SentEmail.Kind.VERIFICATION),
     SentEmail.Kind.PASSWORD_RESET: (SentEmail.Kind.PASSWORD_RESET,),
+    SentEmail.Kind.SIGN_UP_ATTEMPT: (SentEmail.Kind.SIGN_UP_ATTEMPT,),
 }
 RESEND_INTERVAL = timedelta(minutes=2)
 

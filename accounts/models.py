@@ -85,6 +85,8 @@ class SentEmail(models.Model):
 
     class Kind(models.TextChoices):
         WELCOME = "welcome"
+        # Someone signed up with the address of an existing account.
+        SIGN_UP_ATTEMPT = "signup_attempt"
         VERIFICATION = "verification"
         PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of email, not a password)
         RECEIPT = "receipt"
