@@ -128,6 +128,14 @@ def teacher_signed_up(email: str, password: str = PASSWORD) -> Any:
     return services.teacher_sign_up_confirm(teacher=Teacher.objects.get(email=email.strip().lower()))
 
 
+def moderator_made(room: Any, teacher: Any) -> None:
+    """`teacher` was invited to co-moderate `room`, and accepted."""
+    from rooms import services
+
+    invitation, _ = services.moderator_invite(room=room, email=teacher.email)
+    services.moderator_invitation_accept(invitation=invitation, teacher=teacher)
+
+
 @pytest.fixture
 def make_teacher(db):
     from accounts import services

@@ -92,6 +92,8 @@ class SentEmail(models.Model):
         RECEIPT = "receipt"
         PAYMENT_FAILED = "payment_failed"
         PLAN_CANCELED = "plan_canceled"
+        # A room's owner asked the address to co-moderate (sent to non-teachers too: see rooms.services).
+        MODERATOR_INVITATION = "invitation"
 
     class Outcome(models.TextChoices):
         SENT = "sent"

@@ -23,6 +23,7 @@ from accounts.models import Teacher
 from accounts.sign_in import teacher_sign_in
 from accounts.verification import email_verification_tokens, sign_up_tokens
 from billing.views import allows_stripe_js, plan_section_context
+from rooms import selectors as room_selectors
 from rooms import services as room_services
 from rooms.access import session_room_ids
 from todaysmeet import attempts
@@ -125,10 +126,12 @@ def _signed_up_here(request: HttpRequest, teacher: Teacher) -> bool:
 
 
 def _after_sign_up(request: HttpRequest, teacher: Teacher) -> str:
-    """Where a new teacher goes first: where they were going, else making their first room."""
+    """Where a new teacher goes first: where they were going, else their invitations, else making a room."""
     signed_up = request.session.pop(SIGNED_UP_KEY, None) or {}
     if signed_up.get("email") == teacher.email and signed_up.get("next"):
         return signed_up["next"]
+    if room_selectors.invitation_list_for_teacher(teacher=teacher).exists():
+        return reverse("rooms:dashboard")
     return reverse("rooms:new")
 
 

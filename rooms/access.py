@@ -18,7 +18,7 @@ from django.contrib.auth import get_user
 
 from accounts.models import Teacher
 from accounts.selectors import teacher_for_token
-from rooms.models import Message, Participant, Report, Role, Room, RoomModerator
+from rooms.models import Message, ModeratorInvitation, Participant, Report, Role, Room, RoomModerator
 from rooms.selectors import rooms_named
 from todaysmeet.errors import Forbidden, NotFound, Unauthenticated
 from todaysmeet.tokens import token_hash
@@ -278,6 +278,17 @@ def report_for_moderator(*, access: RoomAccess, report_id: int) -> Report:
     if report is None:
         raise NotFound("There is no such report in this room.", code="report_not_found")
     return report
+
+
+def invitation_for_teacher(*, actor: Actor, invitation_id: int) -> tuple[Teacher, ModeratorInvitation]:
+    """The teacher, and an invitation to their address; the same 404 for one that is missing or someone else's."""
+    teacher = teacher_required(actor)
+    invitation = (
+        ModeratorInvitation.objects.select_related("room__owner").filter(pk=invitation_id, email=teacher.email).first()
+    )
+    if invitation is None:
+        raise NotFound("There is no such invitation.", code="invitation_not_found")
+    return teacher, invitation
 
 
 def socket_actor(*, token: str | None, session: Mapping[str, Any]) -> Actor:

@@ -83,6 +83,24 @@ class RoomModerator(models.Model):
         return f"{self.teacher} moderates {self.room}"
 
 
+class ModeratorInvitation(models.Model):
+    """The owner asked whoever holds `email` to co-moderate the room; they accept it signed in."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="moderator_invitations")
+    email = models.EmailField(max_length=254)
+    invited_at = models.DateTimeField(default=clock.now)
+    # When the invitation was last emailed, so asking again doesn't flood the inbox.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["invited_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["room", "email"], name="moderator_invitation_unique")]
+        indexes = [models.Index(fields=["email"], name="moderator_invitation_email_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.email} invited to {self.room}"
+
+
 class Participant(models.Model):
     """A student in one room, known by a nickname and a bearer token."""
 

@@ -10,7 +10,7 @@ from typing import Literal, TypedDict
 
 from django.conf import settings
 
-from rooms.models import Message, Participant, Report, Room, RoomEvent
+from rooms.models import Message, ModeratorInvitation, Participant, Report, Room, RoomEvent
 
 RoleName = Literal["participant", "owner", "moderator"]
 
@@ -224,6 +224,45 @@ def room_locked_payload(room: Room, *, base_url: str) -> LockedRoomPayload:
 def room_moderator_payload(room: Room, *, base_url: str, role: str, open_reports: int) -> RoomModeratorPayload:
     """The room as its owner and moderators see it."""
     return {**room_payload(room, base_url=base_url), "role": role, "open_reports": open_reports}
+
+
+class ModeratorInvitationPayload(TypedDict):
+    email: str
+    invited_at: str
+
+
+class InvitedRoomPayload(TypedDict):
+    name: str
+    topic: str
+    url: str
+
+
+class InviterPayload(TypedDict):
+    name: str
+    email: str
+
+
+class InvitationPayload(TypedDict):
+    id: int
+    room: InvitedRoomPayload
+    invited_by: InviterPayload
+    invited_at: str
+
+
+def moderator_invitation_payload(invitation: ModeratorInvitation) -> ModeratorInvitationPayload:
+    """An invitation as the room's teachers see it: to whom, since when."""
+    return {"email": invitation.email, "invited_at": timestamp(invitation.invited_at)}
+
+
+def invitation_payload(invitation: ModeratorInvitation, *, base_url: str) -> InvitationPayload:
+    """An invitation as the invited teacher sees it: which room, from whom (room and owner selected with it)."""
+    room, owner = invitation.room, invitation.room.owner
+    return {
+        "id": invitation.pk,
+        "room": {"name": room.name, "topic": room.topic, "url": room_url(room, base_url=base_url)},
+        "invited_by": {"name": owner.name_in_rooms, "email": owner.email},
+        "invited_at": timestamp(invitation.invited_at),
+    }
 
 
 def participant_payload(participant: Participant) -> ParticipantPayload:

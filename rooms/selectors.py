@@ -9,7 +9,7 @@ from typing import Literal
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 
 from accounts.models import Teacher
-from rooms.models import Message, Participant, Report, Role, Room, RoomEvent, RoomModerator
+from rooms.models import Message, ModeratorInvitation, Participant, Report, Role, Room, RoomEvent, RoomModerator
 from rooms.validation import is_room_name, room_name_key
 from todaysmeet import clock
 
@@ -126,6 +126,20 @@ def room_ids_run_by(*, teacher: Teacher) -> list[int]:
 
 def report_open_count(*, room: Room) -> int:
     return Report.objects.filter(room=room, resolved_at__isnull=True).count()
+
+
+def moderator_invitation_list(*, room: Room) -> QuerySet[ModeratorInvitation]:
+    """The room's invitations nobody has accepted or declined yet, oldest first."""
+    return ModeratorInvitation.objects.filter(room=room).order_by("invited_at", "pk")
+
+
+def invitation_list_for_teacher(*, teacher: Teacher) -> QuerySet[ModeratorInvitation]:
+    """Invitations to co-moderate that wait for `teacher`, oldest first, with their rooms and owners."""
+    return (
+        ModeratorInvitation.objects.filter(email=teacher.email)
+        .select_related("room__owner")
+        .order_by("invited_at", "pk")
+    )
 
 
 def moderator_list(*, room: Room) -> list[Teacher]:

@@ -15,12 +15,16 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
-from accounts.models import Teacher
+from accounts.emails import RESEND_INTERVAL, address_email_send, teacher_email_send
+from accounts.models import SentEmail, Teacher
 from accounts.selectors import teacher_for_email
 from accounts.services import clean_email
 from billing.entitlements import require_teacher_tools, room_settings_tools
@@ -29,6 +33,7 @@ from rooms.colors import participant_color
 from rooms.models import (
     LIFETIME_SPANS,
     Message,
+    ModeratorInvitation,
     Participant,
     Report,
     Role,
@@ -203,29 +208,89 @@ def _rooms_delete(room_ids: list[int]) -> None:
     Participant.objects.filter(room_id__in=room_ids).delete()
     RoomAddress.objects.filter(room_id__in=room_ids).delete()
     RoomModerator.objects.filter(room_id__in=room_ids).delete()
+    ModeratorInvitation.objects.filter(room_id__in=room_ids).delete()
     Room.objects.filter(pk__in=room_ids).delete()
     rooms_sockets_close_on_commit(room_ids, CLOSE_ROOM_DELETED)
 
 
-def moderator_add(*, room: Room, email: object) -> tuple[Teacher, bool]:
-    """Make the teacher with `email` a moderator of `room`; returns them and whether that is new."""
+def moderator_invite(*, room: Room, email: object) -> tuple[ModeratorInvitation, bool]:
+    """Invite whoever holds `email` to co-moderate the room; returns the invitation and whether it is new.
+
+    The same whether or not a teacher has the address, so the owner learns
+    nothing about who has an account: a teacher is emailed a link to accept
+    it on their rooms page, anyone else a link to sign up with the address
+    first. Inviting again emails again, at most every RESEND_INTERVAL.
+    """
     require_teacher_tools(owner=room.owner, tools=["moderators"])
-    teacher = teacher_for_email(clean_email(email))
-    if teacher is None:
-        raise NotFound("No teacher has signed up with that email.", code="teacher_not_found", field="email")
-    if teacher.pk == room.owner_id:
+    cleaned_email = clean_email(email)
+    if cleaned_email == room.owner.email:
         raise Invalid("That is the room's owner, who already runs it.", field="email")
-    try:
-        with transaction.atomic():
-            _, created = RoomModerator.objects.get_or_create(room=room, teacher=teacher)
-    except IntegrityError:
-        # The same teacher added twice at once: the other request made them one.
-        created = False
-    return teacher, created
+    if RoomModerator.objects.filter(room=room, teacher__email=cleaned_email).exists():
+        raise Conflict("That teacher already co-moderates this room.", code="already_moderator", field="email")
+    now = clock.now()
+    with transaction.atomic():
+        invitation, created = ModeratorInvitation.objects.select_for_update().get_or_create(
+            room=room, email=cleaned_email
+        )
+        if invitation.emailed_at is None or now - invitation.emailed_at >= RESEND_INTERVAL:
+            invitation.emailed_at = now
+            invitation.save(update_fields=["emailed_at"])
+            transaction.on_commit(partial(_moderator_invitation_email, invitation.pk))
+    return invitation, created
+
+
+def _moderator_invitation_email(invitation_id: int) -> None:
+    invitation = ModeratorInvitation.objects.select_related("room__owner").filter(pk=invitation_id).first()
+    if invitation is None:
+        return
+    owner = invitation.room.owner
+    context = {"room_name": invitation.room.name, "owner_name": owner.name_in_rooms, "owner_email": owner.email}
+    teacher = teacher_for_email(invitation.email)
+    if teacher is not None:
+        teacher_email_send(
+            teacher=teacher,
+            kind=SentEmail.Kind.MODERATOR_INVITATION,
+            context={**context, "accept_path": reverse("rooms:dashboard")},
+        )
+    else:
+        signup_path = f"{reverse('accounts:signup')}?{urlencode({'next': reverse('rooms:dashboard')})}"
+        address_email_send(
+            to=invitation.email,
+            kind=SentEmail.Kind.MODERATOR_INVITATION,
+            context={**context, "signup_path": signup_path},
+        )
+
+
+def moderator_invitation_accept(*, invitation: ModeratorInvitation, teacher: Teacher) -> RoomModerator:
+    """The invited teacher accepts: they co-moderate the room from now on.
+
+    Only with a verified address: the invitation went to the address, and an
+    account made before sign-ups were confirmed may not hold it.
+    """
+    if not teacher.email_verified:
+        raise Forbidden(
+            "Verify your email address first (your account page sends the link): the invitation went to it.",
+            code="email_unverified",
+        )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                link, _ = RoomModerator.objects.get_or_create(room_id=invitation.room_id, teacher=teacher)
+        except IntegrityError:
+            # Accepted twice at once: the other request made them one.
+            link = RoomModerator.objects.get(room_id=invitation.room_id, teacher=teacher)
+        ModeratorInvitation.objects.filter(pk=invitation.pk).delete()
+    return link
+
+
+def moderator_invitation_decline(*, invitation: ModeratorInvitation) -> None:
+    ModeratorInvitation.objects.filter(pk=invitation.pk).delete()
 
 
 def moderator_remove(*, room: Room, email: object) -> bool:
-    """Returns whether the teacher was a moderator; removing a non-moderator is not an error.
+    """Stop `email` co-moderating the room, or cancel its invitation; returns whether there was either.
+
+    Removing someone who is neither is not an error.
 
     Their sockets on the room close with 4401 at once, in every process: a
     private room is no longer theirs to read, and a public one's stream may
@@ -236,12 +301,13 @@ def moderator_remove(*, room: Room, email: object) -> bool:
     except Invalid:
         return False
     with transaction.atomic():
+        cancelled, _ = ModeratorInvitation.objects.filter(room=room, email=cleaned_email).delete()
         links = RoomModerator.objects.select_for_update().filter(room=room, teacher__email=cleaned_email)
         teacher_ids = list(links.values_list("teacher_id", flat=True))
         links.delete()
         for teacher_id in teacher_ids:
             room_sockets_close_on_commit(room.pk, CLOSE_UNAUTHORIZED, only=teacher_sockets(teacher_id))
-    return bool(teacher_ids)
+    return bool(teacher_ids) or cancelled > 0
 
 
 def browser_signed_out(*, teacher: Teacher, session_key: str | None, joined_room_ids: Iterable[int]) -> None:

@@ -23,8 +23,10 @@ def sign_up(client: Client, email: str = "new@school.example", password: str = P
 
 
 def emailed_link(to: str = "new@school.example") -> str:
-    [email] = [email for email in mail.outbox if email.to == [to]]
-    return CONFIRM_LINK.search(email.body).group(1)
+    [link] = [
+        match.group(1) for email in mail.outbox if email.to == [to] for match in CONFIRM_LINK.finditer(email.body)
+    ]
+    return link
 
 
 def signed_in_email(client: Client) -> str | None:
@@ -159,3 +161,15 @@ class TestTheEmailedLink:
 
         assert response.status_code == 429
         assert not Teacher.objects.get().is_active
+
+
+def test_someone_invited_to_co_moderate_lands_on_their_invitations(owner):
+    from rooms import services as room_services
+
+    room = room_services.room_create(owner=owner.obj, name="biology")
+    room_services.moderator_invite(room=room, email="new@school.example")
+    sign_up(Client())
+
+    finished = Client().post(emailed_link(), {"password": PASSWORD})
+
+    assert finished["Location"] == "/rooms/"

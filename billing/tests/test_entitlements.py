@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 
 from billing.models import Customer, Subscription
+from conftest import moderator_made
 from rooms import services as room_services
 from todaysmeet import clock
 
@@ -150,14 +151,14 @@ def test_creating_a_room_with_a_topic_needs_the_plan(api, owner):
 
 def test_the_owners_plan_counts_for_a_co_moderator(api, owner, room, other_teacher):
     give_plan(owner.obj)
-    room_services.moderator_add(room=room, email=other_teacher.obj.email)
+    moderator_made(room, other_teacher.obj)
 
     assert patch_room(api, room, {"paused": True}, other_teacher.token).status == 200
 
 
 def test_a_co_moderators_own_plan_does_not_unlock_the_owners_room(api, owner, room, other_teacher):
     give_plan(owner.obj)
-    room_services.moderator_add(room=room, email=other_teacher.obj.email)
+    moderator_made(room, other_teacher.obj)
     Subscription.objects.filter(customer__teacher=owner.obj).update(status="canceled")
     give_plan(other_teacher.obj)
 

@@ -16,6 +16,7 @@ from billing.entitlements import require_teacher_tools
 from rooms import exports, identity, selectors, services
 from rooms.access import (
     Actor,
+    invitation_for_teacher,
     message_for_moderator,
     message_for_reporter,
     participant_for_moderator,
@@ -34,8 +35,10 @@ from rooms.api.http import json_body, query_choice, query_flag, query_int, remem
 from rooms.models import Role, Room
 from rooms.payloads import (
     event_payload,
+    invitation_payload,
     message_moderator_payload,
     message_payload,
+    moderator_invitation_payload,
     participant_moderator_payload,
     participant_payload,
     report_payload,
@@ -238,13 +241,44 @@ def list_events(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
 
 def list_moderators(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     room = room_for_moderator(name=name, actor=actor).room
-    return JsonResponse({"moderators": [{"email": teacher.email} for teacher in selectors.moderator_list(room=room)]})
+    return JsonResponse(
+        {
+            "moderators": [{"email": teacher.email} for teacher in selectors.moderator_list(room=room)],
+            "invitations": [
+                moderator_invitation_payload(invitation)
+                for invitation in selectors.moderator_invitation_list(room=room)
+            ],
+        }
+    )
 
 
 def add_moderator(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    # 202 whether or not the address is a teacher's: the invitation is emailed either way.
     room = room_for_owner(name=name, actor=actor).room
-    teacher, created = services.moderator_add(room=room, email=json_body(request).get("email"))
-    return JsonResponse({"moderator": {"email": teacher.email}}, status=201 if created else 200)
+    invitation, _ = services.moderator_invite(room=room, email=json_body(request).get("email"))
+    return JsonResponse({"invitation": moderator_invitation_payload(invitation)}, status=202)
+
+
+def list_invitations(request: HttpRequest, actor: Actor) -> HttpResponse:
+    teacher = teacher_required(actor)
+    base_url = _base_url(request)
+    invitations = selectors.invitation_list_for_teacher(teacher=teacher)
+    return JsonResponse(
+        {"invitations": [invitation_payload(invitation, base_url=base_url) for invitation in invitations]}
+    )
+
+
+def accept_invitation(request: HttpRequest, actor: Actor, invitation_id: int) -> HttpResponse:
+    teacher, invitation = invitation_for_teacher(actor=actor, invitation_id=invitation_id)
+    services.moderator_invitation_accept(invitation=invitation, teacher=teacher)
+    access = room_for_moderator(name=invitation.room.name, actor=actor)
+    return JsonResponse({"room": _room_json(request, access.room, access.role)})
+
+
+def decline_invitation(request: HttpRequest, actor: Actor, invitation_id: int) -> HttpResponse:
+    _, invitation = invitation_for_teacher(actor=actor, invitation_id=invitation_id)
+    services.moderator_invitation_decline(invitation=invitation)
+    return HttpResponse(status=204)
 
 
 def remove_moderator(request: HttpRequest, actor: Actor, name: str, email: str) -> HttpResponse:

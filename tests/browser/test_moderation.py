@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from rooms import services
+from conftest import moderator_made
 from tests.browser.people import expect_live, join, message_with, participant_page, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -107,7 +107,7 @@ def test_locking_joining_keeps_newcomers_out_and_the_class_in(open_page, teacher
 
 
 def test_a_co_moderator_removed_by_the_owner_loses_the_tools_at_once(open_page, teacher_page, other_teacher, room):
-    services.moderator_add(room=room, email=other_teacher.obj.email)
+    moderator_made(room, other_teacher.obj)
     colleague = teacher_page("colleague@school.example")
     expect(colleague.get_by_test_id("moderator-tools")).to_be_visible()
     owner = teacher_page()

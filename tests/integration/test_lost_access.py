@@ -8,7 +8,7 @@ import json
 import pytest
 from websockets.asyncio.client import connect
 
-from rooms import services
+from conftest import moderator_made
 from tests.integration.clients import WAIT_TIMEOUT_SECONDS, HttpApi
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -45,7 +45,7 @@ async def test_a_participant_removed_through_one_process_is_cut_off_on_the_other
 def helper(room, make_teacher):
     """A co-moderator of the room."""
     helper = make_teacher("helper@school.example")
-    services.moderator_add(room=room, email=helper.obj.email)
+    moderator_made(room, helper.obj)
     return helper
 
 

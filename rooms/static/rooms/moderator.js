@@ -40,6 +40,7 @@ const ownerTools = {
   form: byId("moderator-form"),
   email: byId("moderator-email"),
   error: byId("moderators-error"),
+  invited: byId("moderator-invited"),
   deleteRoom: byId("delete-room"),
   deleteError: byId("delete-error"),
 };
@@ -348,23 +349,31 @@ async function participantAct(participant, action, control) {
 // ---------------------------------------------------------------------------
 // Co-moderators and deleting the room (owner only)
 
-function moderatorsShow(moderators) {
-  ownerTools.list.replaceChildren(
-    ...moderators.map(({ email }) => {
-      const item = testId(element("li", "moderator"), "moderator");
-      item.append(testId(element("span", "moderator-email", email), "moderator-email-text"));
-      const remove = button("Remove", { id: "remove-moderator", onClick: () => moderatorRemove(email, remove) });
-      remove.setAttribute("aria-label", `Remove ${email} as co-moderator`);
-      item.append(remove);
-      return item;
-    }),
-  );
-  if (!moderators.length) ownerTools.list.append(element("li", "hint", "None yet."));
+function moderatorsShow({ moderators, invitations }) {
+  const rows = [
+    ...moderators.map(({ email }) => moderatorItem(email, null)),
+    ...invitations.map(({ email }) => moderatorItem(email, "invited: waiting for them to accept")),
+  ];
+  ownerTools.list.replaceChildren(...rows);
+  if (!rows.length) ownerTools.list.append(element("li", "hint", "None yet."));
+}
+
+// A co-moderator, or (with a note) someone invited who hasn't accepted yet.
+function moderatorItem(email, note) {
+  const item = testId(element("li", "moderator"), note ? "invitation" : "moderator");
+  item.append(testId(element("span", "moderator-email", email), "moderator-email-text"));
+  if (note) item.append(" ", testId(element("span", "hint", note), "invitation-state"));
+  const label = note ? "Cancel" : "Remove";
+  const remove = button(label, { id: note ? "cancel-invitation" : "remove-moderator" });
+  remove.addEventListener("click", () => moderatorRemove(email, remove));
+  remove.setAttribute("aria-label", note ? `Cancel the invitation to ${email}` : `Remove ${email} as co-moderator`);
+  item.append(remove);
+  return item;
 }
 
 async function moderatorsLoad() {
   try {
-    moderatorsShow((await roomPage.api("GET", "/moderators")).moderators);
+    moderatorsShow(await roomPage.api("GET", "/moderators"));
   } catch (error) {
     moderatorsFailed(error);
   }
@@ -375,9 +384,14 @@ function moderatorsFailed(error) {
   ownerTools.error.hidden = false;
 }
 
-async function moderatorAdd() {
-  await roomPage.api("POST", "/moderators", { email: ownerTools.email.value });
+// The answer is the same whether or not the address has an account: the
+// invitation is emailed either way, and the owner learns nothing from it.
+async function moderatorInvite() {
+  ownerTools.invited.hidden = true;
+  const answer = await roomPage.api("POST", "/moderators", { email: ownerTools.email.value });
   ownerTools.email.value = "";
+  ownerTools.invited.textContent = `Invitation sent to ${answer.invitation.email}.`;
+  ownerTools.invited.hidden = false;
   await moderatorsLoad();
 }
 
@@ -442,7 +456,7 @@ export function moderatorToolsStart(page) {
   reportsRefresh();
 
   if (page.isOwner) {
-    onSubmit(ownerTools.form, ownerTools.error, moderatorAdd);
+    onSubmit(ownerTools.form, ownerTools.error, moderatorInvite);
     ownerTools.deleteRoom.addEventListener("click", roomDelete);
     moderatorsLoad();
   }
