@@ -331,9 +331,8 @@ function participantAction(participant, action, label, className) {
 
 async function participantAct(participant, action, control) {
   // Removing ends their connection at once and can't be undone from their side: confirm it.
-  if (action === "block" && !window.confirm(`Remove ${participant.nickname} from the room? They can't post or join again until you allow them back.`)) {
-    return;
-  }
+  const question = `Remove ${participant.nickname} from the room? They can't post or join until you allow them back.`;
+  if (action === "block" && !window.confirm(question)) return;
   control.disabled = true;
   try {
     const answer = await roomPage.api("POST", `/participants/${participant.id}/${action}`);
@@ -361,8 +360,10 @@ function moderatorsShow({ moderators, invitations }) {
 // A co-moderator, or (with a note) someone invited who hasn't accepted yet.
 function moderatorItem(email, note) {
   const item = testId(element("li", "moderator"), note ? "invitation" : "moderator");
-  item.append(testId(element("span", "moderator-email", email), "moderator-email-text"));
-  if (note) item.append(" ", testId(element("span", "hint", note), "invitation-state"));
+  const who = element("div", "moderator-who");
+  who.append(testId(element("span", "moderator-email", email), "moderator-email-text"));
+  if (note) who.append(testId(element("span", "hint invitation-state", note), "invitation-state"));
+  item.append(who);
   const label = note ? "Cancel" : "Remove";
   const remove = button(label, { id: note ? "cancel-invitation" : "remove-moderator" });
   remove.addEventListener("click", () => moderatorRemove(email, remove));
