@@ -80,16 +80,24 @@ async function inBatches(items, size, work) {
   return results;
 }
 
+// Signing up needs a link from an email, so the bench signs in as a teacher
+// bench/suite.py made beforehand (manage.py createsuperuser), named by
+// BENCH_TEACHER_EMAIL and BENCH_TEACHER_PASSWORD.
+export async function teacherToken(target) {
+  const email = process.env.BENCH_TEACHER_EMAIL;
+  const password = process.env.BENCH_TEACHER_PASSWORD;
+  if (!email || !password) throw new Error("set BENCH_TEACHER_EMAIL and BENCH_TEACHER_PASSWORD (see bench/suite.py)");
+  const { token } = await requestOk("POST", `${target}/api/tokens`, { body: { email, password } });
+  return token;
+}
+
 async function createRooms(scenario, target, runId) {
-  const password = randomBytes(18).toString("base64url");
-  const { token: teacherToken } = await requestOk("POST", `${target}/api/teachers`, {
-    body: { email: `bench-${runId}@example.org`, password },
-  });
+  const owner = await teacherToken(target);
   const tokensPerRoom = Math.max(2, Math.ceil((scenario.postsPerSecondPerRoom * 60) / POSTS_PER_MINUTE_PER_TOKEN));
   const indexes = [...Array(scenario.rooms).keys()];
   return inBatches(indexes, SETUP_CONCURRENCY, async (index) => {
     const name = `bench-${runId}-${index}`;
-    await requestOk("POST", `${target}/api/rooms`, { token: teacherToken, body: { name, topic: "load test" } });
+    await requestOk("POST", `${target}/api/rooms`, { token: owner, body: { name, topic: "load test" } });
     const tokens = [];
     for (let poster = 0; poster < tokensPerRoom; poster += 1) {
       const joined = await requestOk("POST", `${target}/api/rooms/${name}/join`, {
@@ -97,7 +105,7 @@ async function createRooms(scenario, target, runId) {
       });
       tokens.push(joined.token);
     }
-    return { index, name, tokens, teacherToken, postCount: 0, ackedSeqs: [], ackedIds: [] };
+    return { index, name, tokens, teacherToken: owner, postCount: 0, ackedSeqs: [], ackedIds: [] };
   });
 }
 
