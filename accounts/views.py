@@ -20,13 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import services
 from accounts.forms import TeacherPasswordResetForm
 from accounts.models import Teacher
-from accounts.sign_in import teacher_sign_in
+from accounts.sign_in import sign_up_password_checked, teacher_sign_in
 from accounts.verification import email_verification_tokens, sign_up_tokens
 from billing.views import allows_stripe_js, plan_section_context
 from rooms import selectors as room_selectors
 from rooms import services as room_services
 from rooms.access import session_room_ids
-from todaysmeet import attempts
 from todaysmeet.errors import RateLimited, ServiceError
 
 
@@ -101,18 +100,18 @@ def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpRespons
     error = None
     status = 200
     if request.method == "POST":
-        account = teacher.email
         try:
-            attempts.refuse_if_over_limit(request, attempts.SIGN_IN, target=account)
+            confirmed = signed_up_here or sign_up_password_checked(
+                request, teacher=teacher, password=request.POST.get("password", "")
+            )
         except RateLimited as refused:
             error, status = refused.message, 429
         else:
-            if signed_up_here or teacher.check_password(request.POST.get("password", "")):
+            if confirmed:
                 destination = _after_sign_up(request, teacher)
                 teacher = services.teacher_sign_up_confirm(teacher=teacher)
                 auth.login(request, teacher, backend="django.contrib.auth.backends.ModelBackend")
                 return redirect(destination)
-            attempts.count_attempt(request, attempts.SIGN_IN, target=account)
             error, status = "That is not the password chosen when signing up.", 400
     context = {"teacher": teacher, "needs_password": not signed_up_here, "error": error}
     return render(request, "accounts/signup_confirm.html", context, status=status)
