@@ -119,12 +119,32 @@ class Persona:
     token: str
 
 
+PASSWORD = "a long enough passphrase"
+
+
+def teacher_signed_up(email: str, password: str = PASSWORD) -> Any:
+    """A teacher who signed up and opened the link in their welcome email."""
+    from accounts import services
+    from accounts.models import Teacher
+
+    services.teacher_sign_up(email=email, password=password)
+    return services.teacher_sign_up_confirm(teacher=Teacher.objects.get(email=email.strip().lower()))
+
+
+def moderator_made(room: Any, teacher: Any) -> None:
+    """`teacher` was invited to co-moderate `room`, and accepted."""
+    from rooms import services
+
+    invitation, _ = services.moderator_invite(room=room, email=teacher.email)
+    services.moderator_invitation_accept(invitation=invitation, teacher=teacher)
+
+
 @pytest.fixture
 def make_teacher(db):
     from accounts import services
 
     def make(email: str = "owner@school.example") -> Persona:
-        teacher = services.teacher_create(email=email, password="a long enough passphrase")
+        teacher = teacher_signed_up(email)
         return Persona(teacher, services.teacher_token_issue(teacher=teacher))
 
     return make

@@ -31,6 +31,7 @@ THROTTLED_KINDS = {
     SentEmail.Kind.WELCOME: (SentEmail.Kind.WELCOME, SentEmail.Kind.VERIFICATION),
     SentEmail.Kind.VERIFICATION: (SentEmail.Kind.WELCOME, SentEmail.Kind.VERIFICATION),
     SentEmail.Kind.PASSWORD_RESET: (SentEmail.Kind.PASSWORD_RESET,),
+    SentEmail.Kind.SIGN_UP_ATTEMPT: (SentEmail.Kind.SIGN_UP_ATTEMPT,),
 }
 RESEND_INTERVAL = timedelta(minutes=2)
 
@@ -73,21 +74,38 @@ def teacher_email_send(*, teacher: Teacher, kind: str, context: dict[str, Any] |
     full_context = {
         "teacher": teacher,
         "name": teacher.name_in_rooms,
-        "site_url": settings.EMAIL_LINK_BASE,
         "account_url": link(reverse("accounts:account")),
         **(context or {}),
     }
+    return _record(teacher, kind, _deliver(teacher.email, kind, full_context))
+
+
+def address_email_send(*, to: str, kind: str, context: dict[str, Any] | None = None) -> str:
+    """Send one email of `kind` to an address no teacher has (an invitation to sign up); returns the outcome.
+
+    Logged, not recorded: a SentEmail belongs to a teacher. Whoever sends
+    these keeps them from repeating (a moderator invitation is emailed again
+    at most every RESEND_INTERVAL).
+    """
+    outcome = _deliver(to, kind, context or {})
+    logger.info("%s to an address without an account: %s", kind, outcome)
+    return outcome
+
+
+def _deliver(to: str, kind: str, context: dict[str, Any]) -> str:
+    """Render `emails/<kind>…` and send it; the outcome, a failure logged rather than raised."""
+    full_context = {"site_url": settings.EMAIL_LINK_BASE, **context}
     subject = " ".join(render_to_string(f"emails/{kind}_subject.txt", full_context).split())
     body = render_to_string(f"emails/{kind}.txt", full_context)
-    message = EmailMessage(subject=subject, body=body, to=[teacher.email])
+    message = EmailMessage(subject=subject, body=body, to=[to])
     # Mandrill's tag, so its dashboard and webhooks can tell the kinds apart.
     message.tags = [kind]
     try:
         message.send()
     except Exception:
-        logger.exception("could not send %s to teacher %s", kind, teacher.pk)
-        return _record(teacher, kind, SentEmail.Outcome.FAILED)
-    return _record(teacher, kind, SentEmail.Outcome.SENT)
+        logger.exception("could not send %s to %s", kind, to)
+        return SentEmail.Outcome.FAILED
+    return SentEmail.Outcome.SENT
 
 
 def teacher_email_send_on_commit(*, teacher: Teacher, kind: str, context: dict[str, Any] | None = None) -> None:

@@ -85,11 +85,15 @@ class SentEmail(models.Model):
 
     class Kind(models.TextChoices):
         WELCOME = "welcome"
+        # Someone signed up with the address of an existing account.
+        SIGN_UP_ATTEMPT = "signup_attempt"
         VERIFICATION = "verification"
         PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of email, not a password)
         RECEIPT = "receipt"
         PAYMENT_FAILED = "payment_failed"
         PLAN_CANCELED = "plan_canceled"
+        # A room's owner asked the address to co-moderate (sent to non-teachers too: see rooms.services).
+        MODERATOR_INVITATION = "invitation"
 
     class Outcome(models.TextChoices):
         SENT = "sent"

@@ -2,17 +2,20 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from accounts.emails import resend_wait, teacher_email_send, teacher_email_send_on_commit
 from accounts.models import SentEmail, Teacher, TeacherToken
-from accounts.verification import verification_path
+from accounts.verification import sign_up_confirmation_path, verification_path
 from rooms.validation import BIDI_CONTROLS
 from todaysmeet import clock
 from todaysmeet.errors import Conflict, Invalid, RateLimited
@@ -38,7 +41,28 @@ def clean_email(email: object) -> str:
     return cleaned
 
 
-def teacher_create(*, email: object, password: object) -> Teacher:
+@dataclass(frozen=True)
+class SignUp:
+    """What a sign-up stored, or would have: the address, and the password's hash.
+
+    The answer is the same whether the address was new or known, so nothing
+    here tells which; the hash lets the browser that signed up finish
+    without typing the password again (accounts/views.py).
+    """
+
+    email: str
+    password_hash: str
+
+
+def teacher_sign_up(*, email: object, password: object) -> SignUp:
+    """Start a sign-up; what happens next arrives by email, and the answer never says which.
+
+    A new address gets an account that waits, inactive, for the link in its
+    welcome email; signing up again before that replaces the password. An
+    address that already has an account gets an email saying someone tried,
+    with links to sign in and to reset the password, and nothing changes.
+    Both ways hash the password and send one email, so neither is quicker.
+    """
     cleaned_email = clean_email(email)
     if not isinstance(password, str) or not password:
         raise Invalid("Give a password.", field="password")
@@ -46,18 +70,54 @@ def teacher_create(*, email: object, password: object) -> Teacher:
         validate_password(password, user=Teacher(email=cleaned_email))
     except ValidationError as error:
         raise Invalid(" ".join(error.messages), field="password") from None
-    if Teacher.objects.filter(email=cleaned_email).exists():
-        raise Conflict("An account with that email already exists.", code="email_taken")
+    password_hash = make_password(password)
+    with transaction.atomic():
+        teacher = Teacher.objects.select_for_update().filter(email=cleaned_email).first()
+        if teacher is not None and not is_pending(teacher):
+            teacher_email_send_on_commit(teacher=teacher, kind=SentEmail.Kind.SIGN_UP_ATTEMPT, context=_known_links())
+            return SignUp(email=cleaned_email, password_hash=password_hash)
+        if teacher is None:
+            teacher = _teacher_pending_create(cleaned_email, password_hash)
+        else:
+            teacher.password = password_hash
+            teacher.save(update_fields=["password"])
+        teacher_email_send_on_commit(
+            teacher=teacher, kind=SentEmail.Kind.WELCOME, context={"confirm_path": sign_up_confirmation_path(teacher)}
+        )
+    return SignUp(email=cleaned_email, password_hash=password_hash)
+
+
+def is_pending(teacher: Teacher) -> bool:
+    """Signed up, and the welcome link not opened yet.
+
+    Not merely inactive: an account an operator switched off has been used
+    (verified, or signed in to), and signing up again must not revive it.
+    """
+    return not teacher.is_active and teacher.email_verified_at is None and teacher.last_login is None
+
+
+def _teacher_pending_create(email: str, password_hash: str) -> Teacher:
     try:
         with transaction.atomic():
-            teacher = Teacher.objects.create_user(cleaned_email, password)
-            teacher_email_send_on_commit(
-                teacher=teacher, kind=SentEmail.Kind.WELCOME, context={"verify_path": verification_path(teacher)}
-            )
+            return Teacher.objects.create(email=email, password=password_hash, is_active=False)
     except IntegrityError:
-        # Two sign-ups with one email raced past the check above.
-        raise Conflict("An account with that email already exists.", code="email_taken") from None
-    return teacher
+        # Two sign-ups with one new address at once: the other one made it.
+        return Teacher.objects.select_for_update().get(email=email)
+
+
+def _known_links() -> dict[str, str]:
+    return {"login_path": reverse("accounts:login"), "reset_path": reverse("accounts:password-reset")}
+
+
+def teacher_sign_up_confirm(*, teacher: Teacher) -> Teacher:
+    """The teacher opened their welcome link: the account works from now on, its address verified."""
+    with transaction.atomic():
+        locked = Teacher.objects.select_for_update().get(pk=teacher.pk)
+        if not locked.is_active:
+            locked.is_active = True
+            locked.email_verified_at = locked.email_verified_at or clock.now()
+            locked.save(update_fields=["is_active", "email_verified_at"])
+    return locked
 
 
 def sign_in_target(email: object) -> str:

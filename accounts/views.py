@@ -1,6 +1,8 @@
-"""Teachers' pages: sign-up, sign-in and sign-out, the account page, email verification, passwords."""
+"""Teachers' pages: sign-up (and its emailed link), sign-in and sign-out, the account, verification, passwords."""
 
 from __future__ import annotations
+
+import hashlib
 
 from django.conf import settings
 from django.contrib import auth, messages
@@ -8,7 +10,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
+from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -17,19 +20,28 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import services
 from accounts.forms import TeacherPasswordResetForm
 from accounts.models import Teacher
-from accounts.sign_in import teacher_sign_in
-from accounts.verification import email_verification_tokens
+from accounts.sign_in import sign_up_password_checked, teacher_sign_in
+from accounts.verification import email_verification_tokens, sign_up_tokens
 from billing.views import allows_stripe_js, plan_section_context
+from rooms import selectors as room_selectors
+from rooms import services as room_services
+from rooms.access import session_room_ids
 from todaysmeet.errors import RateLimited, ServiceError
 
 
-def _next_url(request: HttpRequest) -> str:
+def _next_url(request: HttpRequest, *, default: str = "/") -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
-    return "/"
+    return default
+
+
+# What a browser that signed up remembers in its session: the address, where
+# it was going, and a digest of the password hash it set, so that opening the
+# emailed link in this browser finishes without typing the password again.
+SIGNED_UP_KEY = "signed_up"
 
 
 @require_http_methods(["GET", "POST"])
@@ -39,14 +51,87 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         email = request.POST.get("email", "")
         try:
-            teacher = services.teacher_create(email=email, password=request.POST.get("password", ""))
+            sign_up = services.teacher_sign_up(email=email, password=request.POST.get("password", ""))
         except ServiceError as exception:
             error = exception.message
         else:
-            auth.login(request, teacher, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect(_next_url(request))
-    context = {"email": email, "error": error, "next": _next_url(request)}
+            request.session[SIGNED_UP_KEY] = {
+                "email": sign_up.email,
+                "proof": _password_proof(sign_up.password_hash),
+                "next": _next_url(request, default=""),
+            }
+            return redirect("accounts:signup-sent")
+    # No default: a sign-up that was going nowhere in particular goes on to create a room.
+    context = {"email": email, "error": error, "next": _next_url(request, default="")}
     return render(request, "accounts/signup.html", context, status=400 if error else 200)
+
+
+def _password_proof(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()
+
+
+@require_GET
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    """The same page for a new address and a known one: both got an email."""
+    signed_up = request.session.get(SIGNED_UP_KEY)
+    if not signed_up:
+        return redirect("accounts:signup")
+    return render(request, "accounts/signup_sent.html", {"email": signed_up["email"]})
+
+
+@require_http_methods(["GET", "POST"])
+def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The welcome email's link: a button (mail scanners open links, and must not sign anyone in).
+
+    Asks for the password chosen at sign-up unless this browser signed up
+    with it: whoever opens the link holds the address, but someone else may
+    have signed it up, and must not then know the password of the account
+    its owner starts using.
+    """
+    teacher = _teacher_from_uid(uidb64, active=None)
+    if teacher is None or not sign_up_tokens.check_token(teacher, token):
+        return render(request, "accounts/signup_confirm_failed.html", status=400)
+    if not services.is_pending(teacher):
+        # Opened again once the account works: it only needs signing in to.
+        if request.user == teacher:
+            return redirect(_after_sign_up(request, teacher))
+        return redirect(f"{reverse('accounts:login')}?next={reverse('rooms:new')}")
+    signed_up_here = _signed_up_here(request, teacher)
+    error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            confirmed = signed_up_here or sign_up_password_checked(
+                request, teacher=teacher, password=request.POST.get("password", "")
+            )
+        except RateLimited as refused:
+            error, status = refused.message, 429
+        else:
+            if confirmed:
+                destination = _after_sign_up(request, teacher)
+                teacher = services.teacher_sign_up_confirm(teacher=teacher)
+                auth.login(request, teacher, backend="django.contrib.auth.backends.ModelBackend")
+                return redirect(destination)
+            error, status = "That is not the password chosen when signing up.", 400
+    context = {"teacher": teacher, "needs_password": not signed_up_here, "error": error}
+    return render(request, "accounts/signup_confirm.html", context, status=status)
+
+
+def _signed_up_here(request: HttpRequest, teacher: Teacher) -> bool:
+    signed_up = request.session.get(SIGNED_UP_KEY) or {}
+    return signed_up.get("email") == teacher.email and constant_time_compare(
+        signed_up.get("proof", ""), _password_proof(teacher.password)
+    )
+
+
+def _after_sign_up(request: HttpRequest, teacher: Teacher) -> str:
+    """Where a new teacher goes first: where they were going, else their invitations, else making a room."""
+    signed_up = request.session.pop(SIGNED_UP_KEY, None) or {}
+    if signed_up.get("email") == teacher.email and signed_up.get("next"):
+        return signed_up["next"]
+    if room_selectors.invitation_list_for_teacher(teacher=teacher).exists():
+        return reverse("rooms:dashboard")
+    return reverse("rooms:new")
 
 
 @require_http_methods(["GET", "POST"])
@@ -75,6 +160,13 @@ def _login_page(request: HttpRequest, *, email: str = "", error: str | None = No
 def logout(request: HttpRequest) -> HttpResponse:
     # GET shows a confirmation; only a POST (with its CSRF token) signs out.
     if request.method == "POST":
+        if request.user.is_authenticated:
+            # Before the session is flushed: its key and rooms are what its sockets are known by.
+            room_services.browser_signed_out(
+                teacher=request.user,
+                session_key=request.session.session_key,
+                joined_room_ids=session_room_ids(request.session),
+            )
         auth.logout(request)
         return redirect("/")
     return render(request, "accounts/logout.html")
@@ -110,12 +202,16 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/account.html", context, status=400 if error else 200)
 
 
-def _teacher_from_uid(uidb64: str) -> Teacher | None:
+def _teacher_from_uid(uidb64: str, *, active: bool | None = True) -> Teacher | None:
+    """The teacher a link's uid names; `active=None` for any, pending sign-ups included."""
     try:
         pk = int(force_str(urlsafe_base64_decode(uidb64)))
     except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
         return None
-    return Teacher.objects.filter(pk=pk, is_active=True).first()
+    teachers = Teacher.objects.filter(pk=pk)
+    if active is not None:
+        teachers = teachers.filter(is_active=active)
+    return teachers.first()
 
 
 @require_GET

@@ -5,16 +5,20 @@
 // thing at a time against one process, so the answer barely depends on
 // what else the machine is doing.
 //
+//   BENCH_TEACHER_EMAIL=… BENCH_TEACHER_PASSWORD=… \
 //   node bench/cost.mjs --target http://127.0.0.1:8001 [--pid N] [--count 300] [--sockets 1000]
 //
-// Posts go in as the room's owner, who is never rate limited.
+// Posts go in as the room's owner, who is never rate limited: a teacher made
+// beforehand, e.g. with `manage.py createsuperuser` (signing up needs an
+// emailed link).
 
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
 
 import WebSocket from "ws";
 
 import { closeConnections, requestOk } from "./lib/http.mjs";
+import { teacherToken } from "./lib/scenarios.mjs";
 import { cpuSeconds, pidsListeningOn } from "./lib/server_processes.mjs";
 
 const CONNECT_BATCH = 50;
@@ -45,9 +49,7 @@ async function measure(label, operations, work) {
 }
 
 const run = Date.now().toString(36);
-const { token } = await requestOk("POST", `${target}/api/teachers`, {
-  body: { email: `cost-${run}@example.org`, password: randomBytes(12).toString("hex") },
-});
+const token = await teacherToken(target);
 const name = `cost-${run}`;
 await requestOk("POST", `${target}/api/rooms`, { token, body: { name } });
 const postOne = (index) =>

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user
 
 from accounts.models import Teacher
 from accounts.selectors import teacher_for_token
-from rooms.models import Message, Participant, Report, Role, Room, RoomModerator
+from rooms.models import Message, ModeratorInvitation, Participant, Report, Role, Room, RoomModerator
 from rooms.payloads import Viewer
 from rooms.selectors import rooms_named
 from todaysmeet.errors import Forbidden, NotFound, Unauthenticated
@@ -79,6 +79,11 @@ def actor_for_token(token: str) -> Actor | None:
     return Actor(teacher=teacher) if teacher is not None else None
 
 
+def session_room_ids(session: Mapping[str, Any]) -> list[int]:
+    """The rooms a browser's session joined as a participant."""
+    return [int(room_id) for room_id in session.get(SESSION_PARTICIPANTS_KEY) or {}]
+
+
 def actor_for_session(*, user: Any, session: Mapping[str, Any]) -> Actor:
     teacher = user if isinstance(user, Teacher) and user.is_authenticated else None
     remembered = session.get(SESSION_PARTICIPANTS_KEY) or {}
@@ -121,11 +126,17 @@ class RoomAccess:
 
     @property
     def participant(self) -> Participant | None:
-        """The actor's participant here, if it still holds since the last password change."""
+        """The actor's participant here, if it still holds: no password change since, not removed by a teacher."""
         remembered = self.remembered_participant
-        if remembered is None or remembered.password_version != self.room.password_version:
+        if remembered is None or remembered.password_version != self.room.password_version or remembered.is_blocked:
             return None
         return remembered
+
+    @property
+    def removed(self) -> bool:
+        """Whether a teacher removed and blocked the participant this actor was here."""
+        # Not a teacher of the room: a teacher's browser may also have joined as a student.
+        return self.remembered_participant is not None and self.remembered_participant.is_blocked
 
     @property
     def readable(self) -> bool:
@@ -166,6 +177,8 @@ def room_access_by_name(*, name: str, actor: Actor) -> RoomAccess:
 
 def _readable_required(access: RoomAccess) -> None:
     if not access.readable:
+        if access.removed:
+            raise removed_error()
         raise Forbidden(
             "This room is private. Join it with its password.",
             code="password_required",
@@ -214,12 +227,18 @@ def _must_join(actor: Actor, room: Room) -> bool:
     return actor.is_anonymous or (actor.teacher is None and room.pk in actor.session_participant_ids)
 
 
+def removed_error() -> Forbidden:
+    return Forbidden("A teacher removed you from this room.", code="removed")
+
+
 def room_author(access: RoomAccess, *, verb: str = "post") -> Participant | Teacher:
     """The identity that posts (or votes) in the room on behalf of the actor: a teacher before a participant."""
     if access.role is not None:
         return access.actor.teacher
     if access.participant is not None:
         return access.participant
+    if access.removed:
+        raise removed_error()
     if _must_join(access.actor, access.room):
         raise Unauthenticated(f"Join the room before you {verb}.")
     raise Forbidden(f"Only this room's participants and teachers can {verb} here.", code="not_participant")
@@ -271,6 +290,8 @@ def message_for_reporter(*, access: RoomAccess, message_id: int) -> tuple[Partic
     """The participant reporting, and the visible message they report."""
     reporter = access.participant
     if reporter is None:
+        if access.removed:
+            raise removed_error()
         if _must_join(access.actor, access.room):
             raise Unauthenticated("Join the room to report a message.")
         raise Forbidden("Only the room's participants can report messages.", code="not_participant")
@@ -296,6 +317,17 @@ def report_for_moderator(*, access: RoomAccess, report_id: int) -> Report:
     if report is None:
         raise NotFound("There is no such report in this room.", code="report_not_found")
     return report
+
+
+def invitation_for_teacher(*, actor: Actor, invitation_id: int) -> tuple[Teacher, ModeratorInvitation]:
+    """The teacher, and an invitation to their address; the same 404 for one that is missing or someone else's."""
+    teacher = teacher_required(actor)
+    invitation = (
+        ModeratorInvitation.objects.select_related("room__owner").filter(pk=invitation_id, email=teacher.email).first()
+    )
+    if invitation is None:
+        raise NotFound("There is no such invitation.", code="invitation_not_found")
+    return teacher, invitation
 
 
 def socket_actor(*, token: str | None, session: Mapping[str, Any]) -> Actor:

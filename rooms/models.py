@@ -36,6 +36,9 @@ class Room(models.Model):
     # every new password and retires every participant who joined before.
     password_hash = models.CharField(max_length=128, blank=True)
     password_version = models.PositiveIntegerField(default=0)
+    # No new participants while set; those who joined before may still come back.
+    # db_default: processes of the previous release insert rooms without it.
+    joining_locked = models.BooleanField(default=False, db_default=False)
     # Head of the room's event stream. Incremented under this row's lock, so
     # the order of seqs is the order in which their transactions commit.
     seq = models.BigIntegerField(default=0)
@@ -104,6 +107,24 @@ class RoomModerator(models.Model):
         return f"{self.teacher} moderates {self.room}"
 
 
+class ModeratorInvitation(models.Model):
+    """The owner asked whoever holds `email` to co-moderate the room; they accept it signed in."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="moderator_invitations")
+    email = models.EmailField(max_length=254)
+    invited_at = models.DateTimeField(default=clock.now)
+    # When the invitation was last emailed, so asking again doesn't flood the inbox.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["invited_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["room", "email"], name="moderator_invitation_unique")]
+        indexes = [models.Index(fields=["email"], name="moderator_invitation_email_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.email} invited to {self.room}"
+
+
 class Participant(models.Model):
     """A student in one room, known by a nickname and a bearer token."""
 
@@ -123,12 +144,62 @@ class Participant(models.Model):
     post_allowance = models.FloatField(default=0)
     post_allowance_at = models.DateTimeField(null=True, blank=True)
     last_posted_at = models.DateTimeField(null=True, blank=True)
+    # Who joined, beyond the token: the SHA-256 of the browser's key
+    # (rooms/identity.py; "" for clients that aren't browsers), and a keyed
+    # hash of the network address they joined from ("" for those who joined
+    # before addresses counted). Never the address itself.
+    browser_key_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
+    address_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # Set when they were muted on joining because someone at the same address
+    # had been muted or removed before: whose mute this is. Participants are
+    # deleted only with their room, all at once, so no id here can dangle;
+    # with no constraint or index, adding the column locks nothing.
+    muted_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    # When a teacher removed and blocked them: their token and browser no
+    # longer act in the room.
+    blocked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["joined_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.nickname} in {self.room}"
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.blocked_at is not None
+
+
+class RoomAddress(models.Model):
+    """One network address in one room: the post budget that everyone who joined from it shares.
+
+    A classroom shares one address, so its budget is generous; it bounds what
+    fresh identities from one address can post, however many are made.
+    """
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    address_hash = models.CharField(max_length=64)
+    # Token bucket, as on Participant, with the ADDRESS_POST_RATE_* settings.
+    post_allowance = models.FloatField(default=0)
+    post_allowance_at = models.DateTimeField(null=True, blank=True)
+    # The last post from this address: a participant who joins from it later
+    # waits out slow mode from here.
+    last_posted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["room", "address_hash"]
+        constraints = [models.UniqueConstraint(fields=["room", "address_hash"], name="room_address_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.address_hash[:8]} in {self.room}"
 
 
 def author_key_for(*, participant_id: int | None = None, teacher_id: int | None = None) -> str:

@@ -20,7 +20,7 @@ from typing import Literal, TypedDict
 
 from django.conf import settings
 
-from rooms.models import Message, Participant, Report, Room, RoomEvent, author_key_for
+from rooms.models import Message, ModeratorInvitation, Participant, Report, Room, RoomEvent, author_key_for
 
 RoleName = Literal["participant", "owner", "moderator"]
 StatusName = Literal["published", "held", "rejected"]
@@ -85,6 +85,7 @@ class RoomStatePayload(TypedDict):
     review: bool
     word_filter: Literal["off", "hold", "mask"]
     anonymous: bool
+    joining_locked: bool
 
 
 class RoomPayload(RoomStatePayload):
@@ -104,11 +105,20 @@ class ParticipantPayload(TypedDict):
     nickname: str
     color: str
     muted: bool
+    removed: bool
+
+
+class ParticipantRef(TypedDict):
+    id: int
+    nickname: str
 
 
 class ParticipantModeratorPayload(ParticipantPayload):
     post_count: int
     joined_at: str
+    # Muted on joining, because a participant who joined earlier from the
+    # same network address had been muted or removed: that one.
+    muted_from: ParticipantRef | None
 
 
 class MessagePayload(TypedDict):
@@ -318,6 +328,7 @@ def room_state_payload(room: Room) -> RoomStatePayload:
         "review": room.review,
         "word_filter": room.word_filter,
         "anonymous": room.anonymous,
+        "joining_locked": room.joining_locked,
     }
 
 
@@ -353,20 +364,63 @@ def room_moderator_payload(room: Room, *, base_url: str, role: str, open_reports
     }
 
 
+class ModeratorInvitationPayload(TypedDict):
+    email: str
+    invited_at: str
+
+
+class InvitedRoomPayload(TypedDict):
+    name: str
+    topic: str
+    url: str
+
+
+class InviterPayload(TypedDict):
+    name: str
+    email: str
+
+
+class InvitationPayload(TypedDict):
+    id: int
+    room: InvitedRoomPayload
+    invited_by: InviterPayload
+    invited_at: str
+
+
+def moderator_invitation_payload(invitation: ModeratorInvitation) -> ModeratorInvitationPayload:
+    """An invitation as the room's teachers see it: to whom, since when."""
+    return {"email": invitation.email, "invited_at": timestamp(invitation.invited_at)}
+
+
+def invitation_payload(invitation: ModeratorInvitation, *, base_url: str) -> InvitationPayload:
+    """An invitation as the invited teacher sees it: which room, from whom (room and owner selected with it)."""
+    room, owner = invitation.room, invitation.room.owner
+    return {
+        "id": invitation.pk,
+        "room": {"name": room.name, "topic": room.topic, "url": room_url(room, base_url=base_url)},
+        "invited_by": {"name": owner.name_in_rooms, "email": owner.email},
+        "invited_at": timestamp(invitation.invited_at),
+    }
+
+
 def participant_payload(participant: Participant) -> ParticipantPayload:
     return {
         "id": participant.pk,
         "nickname": participant.nickname,
         "color": participant.color,
         "muted": participant.muted,
+        "removed": participant.is_blocked,
     }
 
 
 def participant_moderator_payload(participant: Participant, *, post_count: int) -> ParticipantModeratorPayload:
+    """A participant as the room's teachers see them (muted_from read through select_related)."""
+    source = participant.muted_from if participant.muted_from_id else None
     return {
         **participant_payload(participant),
         "post_count": post_count,
         "joined_at": timestamp(participant.joined_at),
+        "muted_from": {"id": source.pk, "nickname": source.nickname} if source is not None else None,
     }
 
 

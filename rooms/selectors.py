@@ -9,7 +9,17 @@ from typing import Literal
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 
 from accounts.models import Teacher
-from rooms.models import Message, MessageVote, Participant, Report, Role, Room, RoomEvent, RoomModerator
+from rooms.models import (
+    Message,
+    MessageVote,
+    ModeratorInvitation,
+    Participant,
+    Report,
+    Role,
+    Room,
+    RoomEvent,
+    RoomModerator,
+)
 from rooms.validation import is_room_name, room_name_key
 from todaysmeet import clock
 
@@ -134,8 +144,7 @@ def room_list_for_teacher(
     *, teacher: Teacher, query: str | None = None, state: Literal["open", "closed"] | None = None
 ) -> list[TeacherRoom]:
     """The rooms `teacher` owns or moderates, newest first; `query` is part of a name."""
-    moderated = RoomModerator.objects.filter(teacher=teacher).values("room_id")
-    rooms = Room.objects.filter(Q(owner=teacher) | Q(pk__in=moderated))
+    rooms = _rooms_run_by(teacher)
     if query:
         rooms = rooms.filter(name__contains=room_name_key(query))
     if state == "open":
@@ -152,8 +161,32 @@ def room_list_for_teacher(
     ]
 
 
+def _rooms_run_by(teacher: Teacher) -> QuerySet[Room]:
+    moderated = RoomModerator.objects.filter(teacher=teacher).values("room_id")
+    return Room.objects.filter(Q(owner=teacher) | Q(pk__in=moderated))
+
+
+def room_ids_run_by(*, teacher: Teacher) -> list[int]:
+    """The ids of the rooms `teacher` owns or moderates."""
+    return list(_rooms_run_by(teacher).values_list("pk", flat=True))
+
+
 def report_open_count(*, room: Room) -> int:
     return Report.objects.filter(room=room, resolved_at__isnull=True).count()
+
+
+def moderator_invitation_list(*, room: Room) -> QuerySet[ModeratorInvitation]:
+    """The room's invitations nobody has accepted or declined yet, oldest first."""
+    return ModeratorInvitation.objects.filter(room=room).order_by("invited_at", "pk")
+
+
+def invitation_list_for_teacher(*, teacher: Teacher) -> QuerySet[ModeratorInvitation]:
+    """Invitations to co-moderate that wait for `teacher`, oldest first, with their rooms and owners."""
+    return (
+        ModeratorInvitation.objects.filter(email=teacher.email)
+        .select_related("room__owner")
+        .order_by("invited_at", "pk")
+    )
 
 
 def moderator_list(*, room: Room) -> list[Teacher]:
@@ -167,7 +200,19 @@ def teacher_list(*, room: Room) -> list[Teacher]:
 
 def participant_list(*, room: Room) -> QuerySet[Participant]:
     """Everyone who joined, in order of joining, each with `post_count` (deleted posts included)."""
-    return Participant.objects.filter(room=room).annotate(post_count=Count("message")).order_by("joined_at", "pk")
+    return (
+        Participant.objects.filter(room=room)
+        .select_related("muted_from")
+        .annotate(post_count=Count("message"))
+        .order_by("joined_at", "pk")
+    )
+
+
+def participant_for_browser(*, room: Room, browser_key_hash: str) -> Participant | None:
+    """The participant this browser (by its key) last joined the room as, if any."""
+    if not browser_key_hash:
+        return None
+    return Participant.objects.filter(room=room, browser_key_hash=browser_key_hash).order_by("-pk").first()
 
 
 def participant_get(*, room: Room, participant_id: int) -> Participant:

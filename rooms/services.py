@@ -12,27 +12,35 @@ selector.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 
-from accounts.models import Teacher
+from accounts.emails import RESEND_INTERVAL, address_email_send, teacher_email_send
+from accounts.models import SentEmail, Teacher
 from accounts.selectors import teacher_for_email
 from accounts.services import clean_email
 from billing.entitlements import require_teacher_tools, room_settings_tools
+from rooms.access import removed_error
 from rooms.colors import participant_color
 from rooms.models import (
     LIFETIME_SPANS,
     Message,
     MessageVote,
+    ModeratorInvitation,
     Participant,
     Report,
     Role,
     Room,
+    RoomAddress,
     RoomEvent,
     RoomModerator,
 )
@@ -43,7 +51,7 @@ from rooms.payloads import (
     report_resolved_data,
     room_updated_data,
 )
-from rooms.selectors import teacher_list
+from rooms.selectors import room_ids_run_by, teacher_list
 from rooms.validation import (
     RoomChanges,
     clean_client_id,
@@ -59,8 +67,15 @@ from rooms.validation import (
 )
 from rooms.word_filter import word_filter_check
 from streaming.audiences import event_texts
-from streaming.close_codes import CLOSE_ROOM_DELETED, CLOSE_UNAUTHORIZED
-from streaming.publish import room_event_publish_on_commit, room_sockets_close_on_commit
+from streaming.close_codes import CLOSE_REMOVED, CLOSE_ROOM_DELETED, CLOSE_UNAUTHORIZED
+from streaming.publish import (
+    participant_sockets,
+    room_event_publish_on_commit,
+    room_sockets_close_on_commit,
+    rooms_sockets_close_on_commit,
+    session_sockets,
+    teacher_sockets,
+)
 from streaming.vote_flush import votes_flush_on_commit
 from todaysmeet import clock
 from todaysmeet.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
@@ -142,7 +157,16 @@ def _password_hash_before_lock(room: Room, password: str | None) -> str | None:
 def _room_settings_set(locked_room: Room, changes: RoomChanges) -> list[str]:
     """Set on the locked room what `changes` alters; returns the fields changed."""
     changed: list[str] = []
-    for field in ("topic", "paused", "slow_mode_seconds", "review", "word_filter", "blocked_words", "anonymous"):
+    for field in (
+        "topic",
+        "paused",
+        "slow_mode_seconds",
+        "review",
+        "word_filter",
+        "blocked_words",
+        "anonymous",
+        "joining_locked",
+    ):
         value = getattr(changes, field)
         if value is not None and getattr(locked_room, field) != value:
             setattr(locked_room, field, value)
@@ -204,46 +228,142 @@ def _rooms_delete(room_ids: list[int]) -> None:
     MessageVote.objects.filter(message__room_id__in=room_ids).delete()
     Message.objects.filter(room_id__in=room_ids).delete()
     Participant.objects.filter(room_id__in=room_ids).delete()
+    RoomAddress.objects.filter(room_id__in=room_ids).delete()
     RoomModerator.objects.filter(room_id__in=room_ids).delete()
+    ModeratorInvitation.objects.filter(room_id__in=room_ids).delete()
     Room.objects.filter(pk__in=room_ids).delete()
-    for room_id in room_ids:
-        room_sockets_close_on_commit(room_id, CLOSE_ROOM_DELETED)
+    rooms_sockets_close_on_commit(room_ids, CLOSE_ROOM_DELETED)
 
 
-def moderator_add(*, room: Room, email: object) -> tuple[Teacher, bool]:
-    """Make the teacher with `email` a moderator of `room`; returns them and whether that is new."""
+def moderator_invite(*, room: Room, email: object) -> tuple[ModeratorInvitation, bool]:
+    """Invite whoever holds `email` to co-moderate the room; returns the invitation and whether it is new.
+
+    The same whether or not a teacher has the address, so the owner learns
+    nothing about who has an account: a teacher is emailed a link to accept
+    it on their rooms page, anyone else a link to sign up with the address
+    first. Inviting again emails again, at most every RESEND_INTERVAL.
+    """
     require_teacher_tools(owner=room.owner, tools=["moderators"])
-    teacher = teacher_for_email(clean_email(email))
-    if teacher is None:
-        raise NotFound("No teacher has signed up with that email.", code="teacher_not_found", field="email")
-    if teacher.pk == room.owner_id:
+    cleaned_email = clean_email(email)
+    if cleaned_email == room.owner.email:
         raise Invalid("That is the room's owner, who already runs it.", field="email")
-    try:
-        with transaction.atomic():
-            _, created = RoomModerator.objects.get_or_create(room=room, teacher=teacher)
-    except IntegrityError:
-        # The same teacher added twice at once: the other request made them one.
-        created = False
-    return teacher, created
+    if RoomModerator.objects.filter(room=room, teacher__email=cleaned_email).exists():
+        raise Conflict("That teacher already co-moderates this room.", code="already_moderator", field="email")
+    now = clock.now()
+    with transaction.atomic():
+        invitation, created = ModeratorInvitation.objects.select_for_update().get_or_create(
+            room=room, email=cleaned_email
+        )
+        if invitation.emailed_at is None or now - invitation.emailed_at >= RESEND_INTERVAL:
+            invitation.emailed_at = now
+            invitation.save(update_fields=["emailed_at"])
+            transaction.on_commit(partial(_moderator_invitation_email, invitation.pk))
+    return invitation, created
+
+
+def _moderator_invitation_email(invitation_id: int) -> None:
+    invitation = ModeratorInvitation.objects.select_related("room__owner").filter(pk=invitation_id).first()
+    if invitation is None:
+        return
+    owner = invitation.room.owner
+    context = {"room_name": invitation.room.name, "owner_name": owner.name_in_rooms, "owner_email": owner.email}
+    teacher = teacher_for_email(invitation.email)
+    if teacher is not None:
+        teacher_email_send(
+            teacher=teacher,
+            kind=SentEmail.Kind.MODERATOR_INVITATION,
+            context={**context, "accept_path": reverse("rooms:dashboard")},
+        )
+    else:
+        signup_path = f"{reverse('accounts:signup')}?{urlencode({'next': reverse('rooms:dashboard')})}"
+        address_email_send(
+            to=invitation.email,
+            kind=SentEmail.Kind.MODERATOR_INVITATION,
+            context={**context, "signup_path": signup_path},
+        )
+
+
+def moderator_invitation_accept(*, invitation: ModeratorInvitation, teacher: Teacher) -> RoomModerator:
+    """The invited teacher accepts: they co-moderate the room from now on.
+
+    Only with a verified address: the invitation went to the address, and an
+    account made before sign-ups were confirmed may not hold it.
+    """
+    if not teacher.email_verified:
+        raise Forbidden(
+            "Verify your email address first (your account page sends the link): the invitation went to it.",
+            code="email_unverified",
+        )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                link, _ = RoomModerator.objects.get_or_create(room_id=invitation.room_id, teacher=teacher)
+        except IntegrityError:
+            # Accepted twice at once: the other request made them one.
+            link = RoomModerator.objects.get(room_id=invitation.room_id, teacher=teacher)
+        ModeratorInvitation.objects.filter(pk=invitation.pk).delete()
+    return link
+
+
+def moderator_invitation_decline(*, invitation: ModeratorInvitation) -> None:
+    ModeratorInvitation.objects.filter(pk=invitation.pk).delete()
 
 
 def moderator_remove(*, room: Room, email: object) -> bool:
-    """Returns whether the teacher was a moderator; removing a non-moderator is not an error."""
+    """Stop `email` co-moderating the room, or cancel its invitation; returns whether there was either.
+
+    Removing someone who is neither is not an error.
+
+    Their sockets on the room close with 4401 at once, in every process: a
+    private room is no longer theirs to read, and a public one's stream may
+    carry what only its teachers see. Their pages reconnect as what they now are.
+    """
     try:
         cleaned_email = clean_email(email)
     except Invalid:
         return False
-    deleted, _ = RoomModerator.objects.filter(room=room, teacher__email=cleaned_email).delete()
-    return deleted > 0
+    with transaction.atomic():
+        cancelled, _ = ModeratorInvitation.objects.filter(room=room, email=cleaned_email).delete()
+        links = RoomModerator.objects.select_for_update().filter(room=room, teacher__email=cleaned_email)
+        teacher_ids = list(links.values_list("teacher_id", flat=True))
+        links.delete()
+        for teacher_id in teacher_ids:
+            room_sockets_close_on_commit(room.pk, CLOSE_UNAUTHORIZED, only=teacher_sockets(teacher_id))
+    return bool(teacher_ids) or cancelled > 0
+
+
+def browser_signed_out(*, teacher: Teacher, session_key: str | None, joined_room_ids: Iterable[int]) -> None:
+    """A browser's teacher signed out: close, with 4401, the sockets its session opened that relied on it.
+
+    Those on the rooms the teacher runs (a private one is no longer theirs to
+    read, a public one's stream may carry what only teachers see) and on the
+    private rooms the session had joined as a participant (signing out forgets
+    that too). Sockets elsewhere read public rooms, which anyone may.
+    """
+    if not session_key:
+        return
+    private_joined = Room.objects.filter(pk__in=list(joined_room_ids)).exclude(password_hash="")
+    room_ids = set(room_ids_run_by(teacher=teacher)) | set(private_joined.values_list("pk", flat=True))
+    rooms_sockets_close_on_commit(sorted(room_ids), CLOSE_UNAUTHORIZED, only=session_sockets(session_key))
 
 
 def participant_join(
-    *, room: Room, nickname: object, password: object = None, rejoining: Participant | None = None
+    *,
+    room: Room,
+    nickname: object,
+    password: object = None,
+    rejoining: Participant | None = None,
+    browser_key_hash: str = "",
+    address_hash: str = "",
 ) -> tuple[Participant, str]:
     """Admit someone to `room`; returns the participant and a fresh bearer token.
 
-    A browser that already joined keeps its participant (same id, colour and
-    mute) under the new nickname, so a teacher can still tell who said what.
+    Someone who joined before (`rejoining`: the participant their browser's
+    session or key names) keeps their participant, with its id, colour, mute,
+    limits and reports, under the new nickname, so a teacher can still tell
+    who said what and nothing a teacher set is undone. A newcomer takes on
+    from their address what a teacher set there before they came (see
+    _inherited_from_address).
     """
     if room.is_private:
         if password is None or password == "":
@@ -261,13 +381,25 @@ def participant_join(
     token = token_generate()
     if rejoining is not None and rejoining.room_id == room.pk:
         with transaction.atomic():
-            # Fresh from the row: a teacher may have muted them since the caller read it.
+            # Fresh from the row: a teacher may have muted or removed them since the caller read it.
             participant = Participant.objects.select_for_update().get(pk=rejoining.pk)
+            if participant.is_blocked:
+                raise removed_error()
             participant.nickname = cleaned_nickname
             participant.token_hash = token_hash(token)
             participant.password_version = room.password_version
-            participant.save(update_fields=["nickname", "token_hash", "password_version"])
+            changed = ["nickname", "token_hash", "password_version"]
+            # Joined before browsers had keys (or from another one): this browser is them now.
+            if browser_key_hash and participant.browser_key_hash != browser_key_hash:
+                participant.browser_key_hash = browser_key_hash
+                changed.append("browser_key_hash")
+            if address_hash and not participant.address_hash:
+                participant.address_hash = address_hash
+                changed.append("address_hash")
+            participant.save(update_fields=changed)
         return participant, token
+    if room.joining_locked:
+        raise Forbidden("The teacher has locked this room: nobody new can join it now.", code="joining_locked")
     participant = Participant.objects.create(
         room=room,
         nickname=cleaned_nickname,
@@ -277,21 +409,92 @@ def participant_join(
         password_version=room.password_version,
         post_allowance=settings.POST_RATE_BURST,
         post_allowance_at=clock.now(),
+        browser_key_hash=browser_key_hash,
+        address_hash=address_hash,
+        **_inherited_from_address(room, address_hash),
     )
     return participant, token
 
 
+def _inherited_from_address(room: Room, address_hash: str) -> dict[str, object]:
+    """What a newcomer from this address takes on in the room, as Participant fields.
+
+    Only what a teacher set *before* they came: a mute (a participant from the
+    address whom a teacher muted or removed, and who still is), and slow mode's
+    wait since the address's last post. Those already in the room are never
+    touched, so a class behind one school address goes on as before; a student
+    who clears cookies or opens a private window to shed a mute comes back muted.
+    """
+    if not address_hash:
+        return {}
+    inherited: dict[str, object] = {}
+    # A teacher's own mute, not one passed on: unmuting its source ends it for good.
+    source = (
+        Participant.objects.filter(room=room, address_hash=address_hash, muted=True, muted_from__isnull=True)
+        .order_by("-pk")
+        .first()
+    )
+    if source is not None:
+        inherited.update(muted=True, muted_from=source)
+    # Made here rather than at the address's first post, which would pay for it.
+    address = _room_address(room, address_hash)
+    if address.last_posted_at is not None:
+        inherited["last_posted_at"] = address.last_posted_at
+    return inherited
+
+
 def participant_mute(*, room: Room, participant: Participant, muted: bool) -> tuple[Participant, bool]:
-    """Mute or unmute; returns the participant and whether anything changed."""
+    """Mute or unmute; returns the participant and whether anything changed.
+
+    Unmuting someone also unmutes those who took their mute on joining from
+    their address: most likely the same student, and the teacher forgave them.
+    """
     require_teacher_tools(owner=room.owner, tools=["mute"] if muted else [])
     with transaction.atomic():
         locked_room = _lock_room(room)
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
         if locked.muted == muted:
             return locked, False
-        locked.muted = muted
-        locked.save(update_fields=["muted"])
+        _participant_muted_set(locked_room, locked, muted)
+        if not muted:
+            for follower in Participant.objects.select_for_update().filter(room=locked_room, muted_from=locked):
+                _participant_muted_set(locked_room, follower, False)
+    return locked, True
+
+
+def _participant_muted_set(locked_room: Room, locked: Participant, muted: bool) -> None:
+    # A teacher's own mute (or unmute) replaces any mute taken from the address.
+    locked.muted = muted
+    locked.muted_from = None
+    locked.save(update_fields=["muted", "muted_from"])
+    _record_event(locked_room, RoomEvent.Type.PARTICIPANT_UPDATED, data=participant_updated_data(locked))
+
+
+def participant_block(*, room: Room, participant: Participant, blocked: bool) -> tuple[Participant, bool]:
+    """Remove and block a participant, or let them back; returns them and whether anything changed.
+
+    Blocked, their sockets close at once, their token and their browser no
+    longer act in the room, and they count as muted, so identities made
+    later from their address start muted. Letting them back leaves them
+    muted: unmuting is a second, deliberate step.
+
+    Free on every plan: it is the tool that stops harassment.
+    """
+    with transaction.atomic():
+        locked_room = _lock_room(room)
+        locked = Participant.objects.select_for_update().get(pk=participant.pk)
+        if locked.is_blocked == blocked:
+            return locked, False
+        locked.blocked_at = clock.now() if blocked else None
+        changed = ["blocked_at"]
+        if blocked:
+            locked.muted = True
+            locked.muted_from = None
+            changed += ["muted", "muted_from"]
+        locked.save(update_fields=changed)
         _record_event(locked_room, RoomEvent.Type.PARTICIPANT_UPDATED, data=participant_updated_data(locked))
+        if blocked:
+            room_sockets_close_on_commit(locked_room.pk, CLOSE_REMOVED, only=participant_sockets(locked))
     return locked, True
 
 
@@ -299,6 +502,8 @@ def _admit_participant_post(room: Room, participant: Participant) -> None:
     """Refuse a participant's post the room's rules don't allow, and count it if they do."""
     if participant.password_version != room.password_version:
         raise Unauthenticated("The room's password changed. Join again.", code="invalid_token")
+    if participant.is_blocked:
+        raise removed_error()
     if room.paused:
         raise Forbidden("The teacher has paused this room.", code="room_paused")
     if participant.muted:
@@ -312,24 +517,77 @@ def _admit_participant_post(room: Room, participant: Participant) -> None:
                 code="slow_mode",
                 retry_after=wait.total_seconds(),
             )
-    _spend_post_allowance(participant, now)
+    # Participants who joined before addresses counted have none.
+    address = _room_address(room, participant.address_hash) if participant.address_hash else None
+    _spend_post_allowances(participant, address, now)
     participant.last_posted_at = now
     participant.save(update_fields=["post_allowance", "post_allowance_at", "last_posted_at"])
 
 
-def _spend_post_allowance(participant: Participant, now: datetime) -> None:
-    """Token bucket: a burst of POST_RATE_BURST, refilled at POST_RATE_PER_MINUTE."""
-    refill_per_second = settings.POST_RATE_PER_MINUTE / 60
-    allowance = participant.post_allowance
-    if participant.post_allowance_at is not None:
-        elapsed = max(0.0, (now - participant.post_allowance_at).total_seconds())
-        allowance = min(float(settings.POST_RATE_BURST), allowance + elapsed * refill_per_second)
-    else:
-        allowance = float(settings.POST_RATE_BURST)
-    if allowance < 1:
-        raise RateLimited("You are posting too fast. Wait a moment.", retry_after=(1 - allowance) / refill_per_second)
-    participant.post_allowance = allowance - 1
-    participant.post_allowance_at = now
+@dataclass(frozen=True)
+class PostRate:
+    """A token bucket's shape: a burst, refilled at a steady rate."""
+
+    burst: int
+    per_minute: int
+    refusal: str
+
+    @property
+    def refill_per_second(self) -> float:
+        return self.per_minute / 60
+
+
+def _post_rates() -> tuple[PostRate, PostRate]:
+    """The participant's bucket and the address's; read when used, so tests can change the settings."""
+    return (
+        PostRate(settings.POST_RATE_BURST, settings.POST_RATE_PER_MINUTE, "You are posting too fast. Wait a moment."),
+        PostRate(
+            settings.ADDRESS_POST_RATE_BURST,
+            settings.ADDRESS_POST_RATE_PER_MINUTE,
+            "Too many posts from your network in this room just now. Wait a moment.",
+        ),
+    )
+
+
+def _spend_post_allowances(participant: Participant, address: RoomAddress | None, now: datetime) -> None:
+    """Token buckets: one post from the participant's, and from their address's if they have one.
+
+    Both are checked before either is spent, so a refused post costs nothing.
+    The address's last post is noted too (see _inherited_from_address).
+    """
+    participant_rate, address_rate = _post_rates()
+    buckets = [(participant, participant_rate)] + ([(address, address_rate)] if address is not None else [])
+    allowances = [_allowance_now(bucket, now, rate) for bucket, rate in buckets]
+    for allowance, (_, rate) in zip(allowances, buckets, strict=True):
+        if allowance < 1:
+            raise RateLimited(rate.refusal, retry_after=(1 - allowance) / rate.refill_per_second)
+    for allowance, (bucket, _) in zip(allowances, buckets, strict=True):
+        bucket.post_allowance, bucket.post_allowance_at = allowance - 1, now
+    if address is not None:
+        address.last_posted_at = now
+        address.save(update_fields=["post_allowance", "post_allowance_at", "last_posted_at"])
+
+
+def _allowance_now(bucket: Participant | RoomAddress, now: datetime, rate: PostRate) -> float:
+    """Posts the bucket holds now: what it held, refilled since, up to the burst."""
+    if bucket.post_allowance_at is None:
+        return float(rate.burst)
+    elapsed = max(0.0, (now - bucket.post_allowance_at).total_seconds())
+    return min(float(rate.burst), bucket.post_allowance + elapsed * rate.refill_per_second)
+
+
+def _room_address(room: Room, address_hash: str) -> RoomAddress:
+    """The address's shared bucket in the room, made full the first time it is asked for.
+
+    A post reads it under the room's lock, which every post takes first: no
+    other post changes it meanwhile.
+    """
+    address, _ = RoomAddress.objects.get_or_create(
+        room=room,
+        address_hash=address_hash,
+        defaults={"post_allowance": settings.ADDRESS_POST_RATE_BURST, "post_allowance_at": clock.now()},
+    )
+    return address
 
 
 def _lock_room(room: Room) -> Room:
@@ -591,7 +849,9 @@ def report_create(*, room: Room, reporter: Participant, message: Message, reason
     """File a report for the moderators; returns it and whether it is new.
 
     A participant has at most one open report per message: reporting again
-    returns that one, so a double click is not two reports.
+    returns that one, so a double click is not two reports. Their address
+    has at most REPORTS_PER_ADDRESS_PER_MESSAGE: classmates are heard, a
+    student's fresh identities don't pile up (409 already_reported).
     """
     cleaned_reason = clean_report_reason(reason)
     with transaction.atomic():
@@ -601,9 +861,21 @@ def report_create(*, room: Room, reporter: Participant, message: Message, reason
             return existing, False
         if not Message.objects.filter(pk=message.pk, deleted_at__isnull=True, status=Message.Status.PUBLISHED).exists():
             raise NotFound("There is no such message in this room.", code="message_not_found")
+        if _reports_from_address(message, reporter.address_hash) >= settings.REPORTS_PER_ADDRESS_PER_MESSAGE:
+            raise Conflict(
+                "This message has already been reported from your network. A teacher will take a look.",
+                code="already_reported",
+            )
         report = Report.objects.create(room=locked_room, message=message, reporter=reporter, reason=cleaned_reason)
         _record_event(locked_room, RoomEvent.Type.REPORT_CREATED, data=report_created_data(report))
     return report, True
+
+
+def _reports_from_address(message: Message, address_hash: str) -> int:
+    """Open reports on the message filed by participants from this address (none counted without one)."""
+    if not address_hash:
+        return 0
+    return Report.objects.filter(message=message, resolved_at__isnull=True, reporter__address_hash=address_hash).count()
 
 
 def report_resolve(*, room: Room, report: Report, action: object, resolved_by: Teacher) -> bool:

@@ -9,6 +9,18 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("rooms/", views.dashboard, name="dashboard"),
     path("rooms/new/", views.room_new, name="new"),
+    path(
+        "rooms/invitations/<int:invitation_id>/accept/",
+        views.invitation_answer,
+        {"answer": "accept"},
+        name="invitation-accept",
+    ),
+    path(
+        "rooms/invitations/<int:invitation_id>/decline/",
+        views.invitation_answer,
+        {"answer": "decline"},
+        name="invitation-decline",
+    ),
     path("<str:name>/", views.room_page, name="room"),
     path("<str:name>/projector/", views.projector, name="projector"),
     path("<str:name>/qr.svg", views.room_qr, name="qr"),

@@ -40,6 +40,7 @@ ROOM_SETTINGS = (
     "word_filter",
     "blocked_words",
     "anonymous",
+    "joining_locked",
 )
 DEFAULT_LIFETIME = Room.Lifetime.ONE_WEEK
 # Bidi overrides and isolates let one message reorder the text around it.
@@ -307,6 +308,7 @@ class RoomChanges:
     # As stored: one word per line.
     blocked_words: str | None = None
     anonymous: bool | None = None
+    joining_locked: bool | None = None
 
 
 def clean_room_changes(changes: Mapping[str, object]) -> RoomChanges:
@@ -325,6 +327,9 @@ def clean_room_changes(changes: Mapping[str, object]) -> RoomChanges:
         word_filter=clean_word_filter(changes["word_filter"]) if "word_filter" in changes else None,
         blocked_words=clean_blocked_words(changes["blocked_words"]) if "blocked_words" in changes else None,
         anonymous=clean_flag(changes["anonymous"], field="anonymous") if "anonymous" in changes else None,
+        joining_locked=(
+            clean_flag(changes["joining_locked"], field="joining_locked") if "joining_locked" in changes else None
+        ),
     )
 
 

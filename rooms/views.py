@@ -8,6 +8,7 @@ from collections.abc import Generator
 from typing import Any
 
 import segno
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,12 +16,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.entitlements import require_teacher_tools
 from billing.views import plan_required_page
-from rooms import selectors, services
-from rooms.access import RoomAccess, actor_for_session, room_by_name
+from rooms import identity, selectors, services
+from rooms.access import RoomAccess, actor_for_session, invitation_for_teacher, room_by_name
 from rooms.exports import streamed
 from rooms.models import Room
 from rooms.payloads import (
@@ -87,11 +88,30 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     rows = selectors.room_list_for_teacher(teacher=request.user, query=query or None)
     context = {
         "query": query,
+        "invitations": selectors.invitation_list_for_teacher(teacher=request.user),
         "open_rooms": [row for row in rows if row.room.is_open],
         "closed_rooms": [row for row in rows if not row.room.is_open],
         "now": clock.now(),
     }
     return render(request, "rooms/dashboard.html", context)
+
+
+@login_required
+@require_POST
+def invitation_answer(request: HttpRequest, invitation_id: int, answer: str) -> HttpResponse:
+    """Accept an invitation to co-moderate (and go to the room), or decline it (and stay)."""
+    actor = actor_for_session(user=request.user, session=request.session)
+    try:
+        teacher, invitation = invitation_for_teacher(actor=actor, invitation_id=invitation_id)
+        if answer == "accept":
+            services.moderator_invitation_accept(invitation=invitation, teacher=teacher)
+            return redirect(invitation.room)
+        services.moderator_invitation_decline(invitation=invitation)
+    except NotFound:
+        raise Http404("No such invitation") from None
+    except ServiceError as refusal:
+        messages.error(request, refusal.message)
+    return redirect("rooms:dashboard")
 
 
 @login_required
@@ -150,6 +170,8 @@ def room_page(request: HttpRequest, name: str) -> HttpResponse:
         "role": str(role) if role else None,
         "me": me,
         "locked": locked,
+        # A teacher removed the participant this browser joined as: it may read a public room, not join.
+        "removed": role is None and access.removed,
         "rememberedNickname": remembered.nickname if remembered else None,
         "maxLength": MESSAGE_MAX,
         "dashboardUrl": reverse("rooms:dashboard"),
@@ -160,7 +182,12 @@ def room_page(request: HttpRequest, name: str) -> HttpResponse:
         "role": config["role"],
         "locked": locked,
     }
-    return render(request, "rooms/room.html", context)
+    response = render(request, "rooms/room.html", context)
+    # Given before joining, so the page's socket carries it too: a teacher
+    # removing this browser's participant then finds the socket without a lookup.
+    if identity.browser_key_from_cookies(request.COOKIES) is None:
+        identity.browser_key_set(response, identity.browser_key_new())
+    return response
 
 
 @require_GET

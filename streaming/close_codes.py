@@ -14,8 +14,11 @@ CLOSE_TOO_SLOW = 1013
 CLOSE_TRY_AGAIN_LATER = 1013
 # `since` is not a whole number ≥ 0.
 CLOSE_INVALID_SINCE = 4400
-# A private room this socket may not read: at its start, or after the room's password changed.
+# This socket may no longer read the room as it did: a private room at its start, or after its
+# password changed; a teacher who signed out, or a co-moderator the owner removed.
 CLOSE_UNAUTHORIZED = 4401
+# A teacher removed and blocked this participant: don't reconnect as them.
+CLOSE_REMOVED = 4403
 # No room has this name.
 CLOSE_ROOM_NOT_FOUND = 4404
 # The room was deleted while the socket listened: don't reconnect.

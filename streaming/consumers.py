@@ -26,7 +26,9 @@ from streaming.close_codes import (
     KNOWN_CLOSE_CODES,
 )
 from streaming.hub import room_hub
+from streaming.identity import socket_identity
 from streaming.lifecycle import is_draining, socket_closed, socket_opened
+from streaming.publish import SocketSelector
 from streaming.snapshot import StartRequest
 from todaysmeet.errors import is_database_outage
 from todaysmeet.logs import log_context_start
@@ -107,6 +109,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
         self.opened_at = time.monotonic()
         logger.info("websocket open")
+        # Who opened the socket, for closes meant for some sockets only.
+        self.identity = socket_identity(self.scope, _token_from_query(self.scope.get("query_string", b"")))
         self.room_id: int | None = None
         # Who reads this socket (role, participant, teacher), from its start
         # on: it picks each event's text for its audience.
@@ -177,17 +181,20 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         await self._send_event(texts)
 
-    async def close_for_room(self, room_id: int, code: int, keep_moderators: bool) -> None:
+    async def close_for_room(
+        self, room_id: int, code: int, keep_moderators: bool, only: SocketSelector | None = None
+    ) -> None:
         # The room comes from the hub: this socket may still be starting,
         # subscribed but without its room id.
+        if only is not None and not await self.identity.is_selected(only, room_id):
+            return
         if keep_moderators and await database_sync_to_async(self._reader_moderates)(room_id):
             return
         await self.close(code=code)
 
     def _reader(self) -> Actor:
         """Who opened this socket. Sync: it may read the session and the teacher from the database."""
-        token = _token_from_query(self.scope.get("query_string", b""))
-        return socket_actor(token=token, session=self.scope.get("session") or {})
+        return socket_actor(token=self.identity.token, session=self.scope.get("session") or {})
 
     def _reader_moderates(self, room_id: int) -> bool:
         return room_id_moderated_by(room_id=room_id, actor=self._reader())

@@ -28,7 +28,7 @@ from channels.layers import get_channel_layer
 from rooms.selectors import events_since, room_head
 from streaming.audiences import EventTexts, event_texts, uniform_texts
 from streaming.layer_watch import LayerWatch, cancel_until_done
-from streaming.publish import room_group
+from streaming.publish import SocketSelector, room_group
 from todaysmeet.metrics import FANOUT_SECONDS, ROOMS_STREAMING, STREAM_REPAIRS, gauge_from
 from todaysmeet.sync_threads import spawn_detached
 
@@ -44,7 +44,9 @@ FAN_OUT_SLICE = 50
 class Subscriber(Protocol):
     async def deliver(self, texts: EventTexts) -> None: ...
 
-    async def close_for_room(self, room_id: int, code: int, keep_moderators: bool) -> None: ...
+    async def close_for_room(
+        self, room_id: int, code: int, keep_moderators: bool, only: SocketSelector | None = None
+    ) -> None: ...
 
 
 @dataclass
@@ -191,7 +193,7 @@ class RoomHub:
                 logger.exception("could not forward event %s of room %s", message.get("seq"), message["room"])
 
     async def _close_sockets(self, message: dict) -> None:
-        """A room asked its sockets to go (deleted, or its password changed)."""
+        """A room asked its sockets, or some of them (`only`), to go: deleted, a new password, lost access."""
         feed = self.feeds.get(message["room"])
         if feed is None:
             return
@@ -199,7 +201,9 @@ class RoomHub:
         # after a password change reaches a socket that should have gone.
         outcomes = await asyncio.gather(
             *(
-                subscriber.close_for_room(message["room"], message["code"], message["keep_moderators"])
+                subscriber.close_for_room(
+                    message["room"], message["code"], message["keep_moderators"], message.get("only")
+                )
                 for subscriber in list(feed.subscribers)
             ),
             return_exceptions=True,

@@ -1,15 +1,18 @@
-"""Limits on guessing: teacher sign-in and room passwords.
+"""Limits on attempts: guessing (teacher sign-in, room passwords), and joining rooms.
 
-Failed attempts are counted per client address and per target (the email
-signed in to, the room joined) in fixed windows, in the cache, which every
-process shares through Redis (django-ratelimit keeps the counters). Once
-either count reaches its limit, every attempt at that target from anywhere, or
-from that address at anything, is refused with 429 and Retry-After until the
-window ends, right or wrong, without checking the password. Only failures
-count, so a class typing a room's password right is never slowed.
+Attempts are counted per client address and per target (the email signed
+in to, the room joined) in fixed windows, in the cache, which every process
+shares through Redis (django-ratelimit keeps the counters). Once either count
+reaches its limit, every attempt at that target from anywhere, or from that
+address, is refused with 429 and Retry-After until the window ends.
+
+For guessing only failures count, so a class typing a room's password right
+is never slowed, and the address counts at every target, right or wrong,
+without checking the password. Joins all count, and an address counts per
+room: a school's address joining many rooms is many classes.
 
 The per-target limit means a stranger can hold one target shut for a window
-by guessing wrong; the limits and window are settings (docs/security.md).
+by guessing wrong; the limits and windows are settings (docs/security.md).
 """
 
 from __future__ import annotations
@@ -28,28 +31,43 @@ from todaysmeet.errors import RateLimited
 
 logger = logging.getLogger(__name__)
 
+# An IPv6 client usually holds a whole /64; counting single addresses would
+# let it change address at will.
+IPV6_NETWORK_PREFIX = 64
+
 
 @dataclass(frozen=True)
-class Guessing:
-    """One kind of guess: its name, and the settings that hold its two limits."""
+class Attempts:
+    """One kind of attempt: its name, and the settings that hold its two limits and their window."""
 
     name: str
     per_address_setting: str
     per_target_setting: str
     refusal: str
+    window_setting: str = "FAILED_ATTEMPT_WINDOW_SECONDS"
+    # Whether an address is counted at each target apart, or at all of them together.
+    address_per_target: bool = False
 
 
-SIGN_IN = Guessing(
+SIGN_IN = Attempts(
     name="sign-in",
     per_address_setting="SIGN_IN_FAILURES_PER_ADDRESS",
     per_target_setting="SIGN_IN_FAILURES_PER_ACCOUNT",
     refusal="Too many failed sign-ins.",
 )
-ROOM_PASSWORD = Guessing(
+ROOM_PASSWORD = Attempts(
     name="room-password",
     per_address_setting="ROOM_PASSWORD_FAILURES_PER_ADDRESS",
     per_target_setting="ROOM_PASSWORD_FAILURES_PER_ROOM",
     refusal="Too many wrong room passwords.",
+)
+JOINING = Attempts(
+    name="join",
+    per_address_setting="JOINS_PER_ADDRESS",
+    per_target_setting="JOINS_PER_ROOM",
+    refusal="Too many people joined this room from here just now.",
+    window_setting="JOIN_WINDOW_SECONDS",
+    address_per_target=True,
 )
 
 
@@ -69,12 +87,24 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104 (a unix socket has no address)
 
 
-def _usages(request: HttpRequest, guessing: Guessing, target: str, *, increment: bool) -> list[dict]:
-    window = settings.FAILED_ATTEMPT_WINDOW_SECONDS
+def client_network(request: HttpRequest) -> str:
+    """The address that stands for one client: an IPv4 address, or the /64 an IPv6 client's home or school holds.
+
+    django-ratelimit counts IPv6 clients the same way (RATELIMIT_IPV6_MASK, 64 by default).
+    """
+    address = ipaddress.ip_address(client_address(request))
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/{IPV6_NETWORK_PREFIX}", strict=False).network_address)
+    return str(address)
+
+
+def _usages(request: HttpRequest, attempts: Attempts, target: str, *, increment: bool) -> list[dict]:
+    window = getattr(settings, attempts.window_setting)
+    # "ip" is client_address (RATELIMIT_IP_META_KEY), an IPv6 client by its /64.
+    address_group = f"{attempts.name}:address:{target}" if attempts.address_per_target else f"{attempts.name}:address"
     counters = [
-        # "ip" is client_address (RATELIMIT_IP_META_KEY), an IPv6 client by its /64.
-        (f"{guessing.name}:address", "ip", getattr(settings, guessing.per_address_setting)),
-        (f"{guessing.name}:target", lambda _group, _request: target, getattr(settings, guessing.per_target_setting)),
+        (address_group, "ip", getattr(settings, attempts.per_address_setting)),
+        (f"{attempts.name}:target", lambda _group, _request: target, getattr(settings, attempts.per_target_setting)),
     ]
     try:
         usages = [
@@ -84,22 +114,22 @@ def _usages(request: HttpRequest, guessing: Guessing, target: str, *, increment:
     except RedisError:
         # Guessing stays possible while Redis is away rather than signing-in
         # and joining failing: a restart or failover takes seconds.
-        logger.warning("could not count %s attempts; not limiting", guessing.name, exc_info=True)
+        logger.warning("could not count %s attempts; not limiting", attempts.name, exc_info=True)
         return []
     return [usage for usage in usages if usage is not None]
 
 
-def refuse_if_too_many_failures(request: HttpRequest, guessing: Guessing, *, target: str) -> None:
-    for usage in _usages(request, guessing, target, increment=False):
+def refuse_if_over_limit(request: HttpRequest, attempts: Attempts, *, target: str) -> None:
+    for usage in _usages(request, attempts, target, increment=False):
         if usage["count"] >= usage["limit"]:
             seconds = max(1, usage["time_left"])
             minutes = math.ceil(seconds / 60)
             raise RateLimited(
-                f"{guessing.refusal} Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+                f"{attempts.refusal} Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
                 code="too_many_attempts",
                 retry_after=seconds,
             )
 
 
-def count_failure(request: HttpRequest, guessing: Guessing, *, target: str) -> None:
-    _usages(request, guessing, target, increment=True)
+def count_attempt(request: HttpRequest, attempts: Attempts, *, target: str) -> None:
+    _usages(request, attempts, target, increment=True)

@@ -222,6 +222,19 @@ if STRIPE_TIMEOUT_SECONDS > 9:
 # refills at a steady rate.
 POST_RATE_BURST = env_int("POST_RATE_BURST", 20, minimum=1)
 POST_RATE_PER_MINUTE = env_int("POST_RATE_PER_MINUTE", 60, minimum=1)
+# Everyone who joined a room from one network address shares a second bucket,
+# so fresh identities don't bring fresh budgets. A class behind one school
+# address shares it too: it is sized for 35 students, not for one.
+ADDRESS_POST_RATE_BURST = env_int("ADDRESS_POST_RATE_BURST", 100, minimum=1)
+ADDRESS_POST_RATE_PER_MINUTE = env_int("ADDRESS_POST_RATE_PER_MINUTE", 300, minimum=1)
+# Open reports on one message from one address in a room; classmates agreeing
+# that a message is mean are heard, thirty fresh identities are not thirty reports.
+REPORTS_PER_ADDRESS_PER_MESSAGE = env_int("REPORTS_PER_ADDRESS_PER_MESSAGE", 3, minimum=1)
+# Joins (new participants and returning ones), counted per address in each
+# room and per room, in fixed windows. Reloading a page is not a join.
+JOIN_WINDOW_SECONDS = env_int("JOIN_WINDOW_SECONDS", 10 * 60, minimum=1)
+JOINS_PER_ADDRESS = env_int("JOINS_PER_ADDRESS", 100, minimum=1)
+JOINS_PER_ROOM = env_int("JOINS_PER_ROOM", 1000, minimum=1)
 # Failed guesses, counted per client address and per target, in fixed
 # windows; past a limit every attempt is refused (429) until its window ends.
 FAILED_ATTEMPT_WINDOW_SECONDS = env_int("FAILED_ATTEMPT_WINDOW_SECONDS", 15 * 60, minimum=1)

@@ -17,7 +17,7 @@ def test_me_describes_the_teacher(api, owner):
     assert response.body == {
         "email": "owner@school.example",
         "display_name": "owner",
-        "email_verified": False,
+        "email_verified": True,
         "email_deliverable": True,
         "newsletter": False,
         "plan": {

@@ -3,45 +3,90 @@
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 
+from accounts import services
 from accounts.models import Teacher
+from conftest import PASSWORD
 from tests.assertions import error_of
 
-PASSWORD = "a long enough passphrase"
+
+def sign_up(api, email="ada@school.example", password=PASSWORD):
+    return api.post("/api/teachers", {"email": email, "password": password})
 
 
-def test_signing_up_returns_201_with_a_working_token(api):
-    response = api.post("/api/teachers", {"email": "ada@school.example", "password": PASSWORD})
+def test_signing_up_answers_202_check_your_email(api):
+    response = sign_up(api)
 
-    assert response.status == 201
-    assert response.body == {"token": response.body["token"], "teacher": {"email": "ada@school.example"}}
-    room = api.post("/api/rooms", {"name": "chemistry"}, token=response.body["token"])
-    assert room.status == 201
+    assert response.status == 202
+    assert response.body == {"email": "ada@school.example"}
+
+
+def test_the_account_works_only_once_the_emailed_link_is_opened(api):
+    sign_up(api)
+
+    assert error_of(api.post("/api/tokens", {"email": "ada@school.example", "password": PASSWORD})) == (
+        401,
+        "invalid_credentials",
+    )
+    services.teacher_sign_up_confirm(teacher=Teacher.objects.get())
+    token = api.post("/api/tokens", {"email": "ada@school.example", "password": PASSWORD}).body["token"]
+    assert api.post("/api/rooms", {"name": "chemistry"}, token=token).status == 201
 
 
 def test_the_email_is_answered_and_stored_lowercase(api):
-    response = api.post("/api/teachers", {"email": "Ada@School.Example", "password": PASSWORD})
+    response = sign_up(api, email="Ada@School.Example")
 
-    assert response.status == 201
-    assert response.body["teacher"] == {"email": "ada@school.example"}
+    assert response.body == {"email": "ada@school.example"}
     assert Teacher.objects.get().email == "ada@school.example"
 
 
-def test_a_taken_email_returns_409(api):
-    api.post("/api/teachers", {"email": "ada@school.example", "password": PASSWORD})
+@pytest.mark.parametrize("email", ["owner@school.example", "OWNER@school.example", "newcomer@school.example"])
+def test_a_known_address_and_a_new_one_get_the_same_answer(api, owner, email):
+    response = sign_up(api, email=email, password="another long passphrase")
 
-    response = api.post("/api/teachers", {"email": "ada@school.example", "password": "another long passphrase"})
+    assert (response.status, response.body) == (202, {"email": email.lower()})
+    assert set(response.headers) == set(sign_up(api, email="someone.else@school.example").headers)
 
-    assert error_of(response) == (409, "email_taken")
+
+def test_signing_up_with_a_known_address_leaves_the_account_alone(api, owner):
+    sign_up(api, email="owner@school.example", password="another long passphrase")
+
+    assert Teacher.objects.filter(email="owner@school.example").count() == 1
+    assert api.post("/api/tokens", {"email": "owner@school.example", "password": PASSWORD}).status == 200
 
 
-def test_an_email_taken_in_another_case_returns_409(api):
-    api.post("/api/teachers", {"email": "ada@school.example", "password": PASSWORD})
+class TestTheEmailThatFits:
+    """Sign-up sends one email either way; only the mailbox learns whether the account existed."""
 
-    response = api.post("/api/teachers", {"email": "ADA@SCHOOL.EXAMPLE", "password": PASSWORD})
+    def test_a_new_address_gets_the_link_that_finishes_signing_up(self, api, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            sign_up(api, email="New@School.example")
 
-    assert error_of(response) == (409, "email_taken")
-    assert Teacher.objects.count() == 1
+        [welcome] = mail.outbox
+        assert welcome.to == ["new@school.example"]
+        assert welcome.subject == "Welcome to todaysmeet: confirm your email to finish signing up"
+        assert "http://127.0.0.1:8000/accounts/signup/confirm/" in welcome.body
+
+    def test_a_known_address_gets_sign_in_and_reset_links_instead(self, api, owner, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            sign_up(api, email="owner@school.example", password="another long passphrase")
+
+        [attempt] = mail.outbox
+        assert attempt.to == ["owner@school.example"]
+        assert attempt.subject == "Someone tried to sign up to todaysmeet with your address"
+        assert "http://127.0.0.1:8000/accounts/login/" in attempt.body
+        assert "http://127.0.0.1:8000/accounts/password/reset/" in attempt.body
+        assert "/accounts/signup/confirm/" not in attempt.body
+
+    def test_repeated_attempts_on_a_known_address_send_one_email_every_two_minutes(
+        self, api, owner, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            for _ in range(5):
+                assert sign_up(api, email="owner@school.example").status == 202
+
+        assert len(mail.outbox) == 1
 
 
 @pytest.mark.parametrize("email", ["not-an-email", "", "ada@", "@school.example", None, 5, ["ada@school.example"]])

@@ -28,6 +28,16 @@ def test_the_account_page_shows_the_email_and_its_state(browser):
     page = browser.get("/accounts/").content.decode()
 
     assert "owner@school.example" in page
+    assert 'data-testid="email-verified"' in page
+    assert 'data-testid="resend-verification"' not in page
+
+
+def test_a_teacher_who_signed_up_before_links_were_needed_may_ask_for_one():
+    client = Client()
+    client.force_login(Teacher.objects.create_user("early@school.example", "a long enough passphrase"))
+
+    page = client.get("/accounts/").content.decode()
+
     assert 'data-testid="email-unverified"' in page
     assert 'data-testid="resend-verification"' in page
 

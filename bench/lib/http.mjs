@@ -103,3 +103,14 @@ export async function requestAcrossTargets(
 export function closeConnections() {
   agent.destroy();
 }
+
+// Signing up needs a link from an email, so the bench signs in as a teacher
+// bench/suite.py made beforehand (manage.py createsuperuser), named by
+// BENCH_TEACHER_EMAIL and BENCH_TEACHER_PASSWORD.
+export async function teacherToken(target) {
+  const email = process.env.BENCH_TEACHER_EMAIL;
+  const password = process.env.BENCH_TEACHER_PASSWORD;
+  if (!email || !password) throw new Error("set BENCH_TEACHER_EMAIL and BENCH_TEACHER_PASSWORD (see bench/suite.py)");
+  const { token } = await requestOk("POST", `${target}/api/tokens`, { body: { email, password } });
+  return token;
+}

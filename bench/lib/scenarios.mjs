@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 import { compareReaders, readDatabase } from "./convergence.mjs";
-import { requestOk } from "./http.mjs";
+import { requestOk, teacherToken } from "./http.mjs";
 import { Listener } from "./listener.mjs";
 import { Moderator } from "./moderator.mjs";
 import { Poster } from "./poster.mjs";
@@ -70,16 +70,14 @@ const SETUP_CONCURRENCY = 8;
 // so the default rate limit never refuses a bench post.
 const POSTS_PER_MINUTE_PER_TOKEN = 30;
 
+
 async function createRooms(scenario, target, runId) {
-  const password = randomBytes(18).toString("base64url");
-  const { token: teacherToken } = await requestOk("POST", `${target}/api/teachers`, {
-    body: { email: `bench-${runId}@example.org`, password },
-  });
+  const owner = await teacherToken(target);
   const tokensPerRoom = Math.max(2, Math.ceil((scenario.postsPerSecondPerRoom * 60) / POSTS_PER_MINUTE_PER_TOKEN));
   const indexes = [...Array(scenario.rooms).keys()];
   return inBatches(indexes, SETUP_CONCURRENCY, async (index) => {
     const name = `bench-${runId}-${index}`;
-    await requestOk("POST", `${target}/api/rooms`, { token: teacherToken, body: { name, topic: "load test" } });
+    await requestOk("POST", `${target}/api/rooms`, { token: owner, body: { name, topic: "load test" } });
     const tokens = [];
     for (let poster = 0; poster < tokensPerRoom; poster += 1) {
       const joined = await requestOk("POST", `${target}/api/rooms/${name}/join`, {
@@ -87,7 +85,7 @@ async function createRooms(scenario, target, runId) {
       });
       tokens.push(joined.token);
     }
-    return { index, name, tokens, teacherToken, postCount: 0, ackedSeqs: [], ackedIds: [] };
+    return { index, name, tokens, teacherToken: owner, postCount: 0, ackedSeqs: [], ackedIds: [] };
   });
 }
 

@@ -6,7 +6,7 @@
 
 import { randomBytes } from "node:crypto";
 
-import { request, requestOk } from "./http.mjs";
+import { request, requestOk, teacherToken } from "./http.mjs";
 import { Listener } from "./listener.mjs";
 import { Samples, round } from "./tally.mjs";
 import { totals } from "./server_processes.mjs";
@@ -21,15 +21,13 @@ const IDLE_BEFORE_MEASURING_MS = 2000;
 
 async function setUp(scenario, targets, runId) {
   const target = targets[0];
-  const { token: teacherToken } = await requestOk("POST", `${target}/api/teachers`, {
-    body: { email: `bench-${runId}@example.org`, password: randomBytes(18).toString("base64url") },
-  });
+  const owner = await teacherToken(target);
   const name = `votes-${runId}`;
-  await requestOk("POST", `${target}/api/rooms`, { token: teacherToken, body: { name, topic: "vote storm" } });
+  await requestOk("POST", `${target}/api/rooms`, { token: owner, body: { name, topic: "vote storm" } });
   const questions = [];
   for (let index = 0; index < QUESTIONS; index += 1) {
     const { message } = await requestOk("POST", `${target}/api/rooms/${name}/messages`, {
-      token: teacherToken,
+      token: owner,
       body: { text: `Question ${index + 1}: which topic should we cover next?` },
     });
     questions.push(message.id);

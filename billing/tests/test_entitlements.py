@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 
 from billing.models import Customer, Subscription
+from conftest import moderator_made
 from rooms import services as room_services
 from todaysmeet import clock
 
@@ -131,6 +132,17 @@ def test_free_tools_stay_free(api, owner, room, participant):
     assert Client().get(f"/{room.name}/projector/").status_code == 200
 
 
+def test_the_safety_tools_are_free(api, owner, room, participant):
+    # Locking the door and removing a harasser stop abuse; a free room must be able to.
+    assert patch_room(api, room, {"joining_locked": True}, owner.token).status == 200
+    removed = api.post(f"/api/rooms/{room.name}/participants/{participant.obj.pk}/block", token=owner.token)
+    assert removed.status == 200
+    assert (
+        api.post(f"/api/rooms/{room.name}/participants/{participant.obj.pk}/unblock", token=owner.token).status == 200
+    )
+    assert patch_room(api, room, {"joining_locked": False}, owner.token).status == 200
+
+
 def test_creating_a_room_with_a_topic_needs_the_plan(api, owner):
     response = api.post("/api/rooms", {"name": "chemistry", "topic": "Acids"}, token=owner.token)
 
@@ -139,14 +151,14 @@ def test_creating_a_room_with_a_topic_needs_the_plan(api, owner):
 
 def test_the_owners_plan_counts_for_a_co_moderator(api, owner, room, other_teacher):
     give_plan(owner.obj)
-    room_services.moderator_add(room=room, email=other_teacher.obj.email)
+    moderator_made(room, other_teacher.obj)
 
     assert patch_room(api, room, {"paused": True}, other_teacher.token).status == 200
 
 
 def test_a_co_moderators_own_plan_does_not_unlock_the_owners_room(api, owner, room, other_teacher):
     give_plan(owner.obj)
-    room_services.moderator_add(room=room, email=other_teacher.obj.email)
+    moderator_made(room, other_teacher.obj)
     Subscription.objects.filter(customer__teacher=owner.obj).update(status="canceled")
     give_plan(other_teacher.obj)
 

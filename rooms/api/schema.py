@@ -24,9 +24,11 @@ from rooms.api.json_schema import Components
 from rooms.payloads import (
     DeletedMessagePayload,
     EventPayload,
+    InvitationPayload,
     MessageForModeratorsPayload,
     MessageModeratorPayload,
     MessagePayload,
+    ModeratorInvitationPayload,
     ParticipantModeratorPayload,
     ParticipantPayload,
     ReportPayload,
@@ -59,21 +61,25 @@ ERROR_CODES: dict[str, int] = {
     "password_required": 403,
     "wrong_password": 403,
     "csrf_failed": 403,
+    "removed": 403,
+    "joining_locked": 403,
+    "email_unverified": 403,
     "forbidden": 403,
     "room_not_found": 404,
     "message_not_found": 404,
     "participant_not_found": 404,
     "report_not_found": 404,
-    "teacher_not_found": 404,
+    "invitation_not_found": 404,
     "not_found": 404,
     "billing_disabled": 404,
     "no_subscription": 404,
     "method_not_allowed": 405,
-    "email_taken": 409,
     "name_taken": 409,
     "already_subscribed": 409,
     "already_verified": 409,
     "email_undeliverable": 409,
+    "already_reported": 409,
+    "already_moderator": 409,
     "message_held": 409,
     "message_rejected": 409,
     "message_published": 409,
@@ -120,9 +126,10 @@ class TeacherEmail(TypedDict):
     email: str
 
 
-class TeacherCreated(TypedDict):
-    token: str
-    teacher: TeacherEmail
+class SignUpAnswer(TypedDict):
+    """The same for a new address and a known one: the email says which it was."""
+
+    email: str
 
 
 class TokenIssued(TypedDict):
@@ -191,10 +198,19 @@ class EventPage(TypedDict):
 
 class ModeratorList(TypedDict):
     moderators: list[TeacherEmail]
+    invitations: list[ModeratorInvitationPayload]
 
 
-class ModeratorAnswer(TypedDict):
-    moderator: TeacherEmail
+class InvitationSent(TypedDict):
+    invitation: ModeratorInvitationPayload
+
+
+class InvitationList(TypedDict):
+    invitations: list[InvitationPayload]
+
+
+class InvitationAccepted(TypedDict):
+    room: RoomModeratorPayload
 
 
 class ParticipantList(TypedDict):
@@ -244,6 +260,7 @@ class RoomChangesBody(TypedDict, total=False):
     word_filter: Literal["off", "hold", "mask"]
     blocked_words: list[str]
     anonymous: bool
+    joining_locked: bool
 
 
 class MessageChangesBody(TypedDict, total=False):
@@ -324,7 +341,9 @@ class Operation:
 
 # (URL name in rooms/api/urls.py, method) → what it does.
 OPERATIONS: dict[tuple[str, str], Operation] = {
-    ("teachers", "POST"): Operation("Sign up as a teacher", {201: TeacherCreated}, Credentials, errors={409}),
+    ("teachers", "POST"): Operation(
+        "Sign up as a teacher: the emailed link finishes it", {202: SignUpAnswer}, Credentials, errors={429}
+    ),
     ("tokens", "POST"): Operation("Sign in: a new teacher token", {200: TokenIssued}, Credentials, errors={429}),
     ("me", "GET"): Operation("The teacher's own account and plan", {200: MePayload}, errors={403}),
     ("me", "PATCH"): Operation(
@@ -387,7 +406,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("room-message-reject", "POST"): Operation("Reject a held post", {200: MessageOnlyAnswer}, errors={409}),
     ("room-message-report", "POST"): Operation(
-        "Report a message to the teachers", {200: ReportAnswer, 201: ReportAnswer}, ReportBody
+        "Report a message to the teachers", {200: ReportAnswer, 201: ReportAnswer}, ReportBody, errors={409}
     ),
     ("room-events", "GET"): Operation(
         "The event log after a seq, to fill gaps",
@@ -397,12 +416,21 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("room-moderators", "GET"): Operation("The co-moderators", {200: ModeratorList}),
     ("room-moderators", "POST"): Operation(
-        "Add a co-moderator", {200: ModeratorAnswer, 201: ModeratorAnswer}, ModeratorBody, errors={402}
+        "Invite a co-moderator by email", {202: InvitationSent}, ModeratorBody, errors={402, 409}
     ),
+    ("invitations", "GET"): Operation("The teacher's invitations to co-moderate", {200: InvitationList}, errors={403}),
+    ("invitation-accept", "POST"): Operation(
+        "Accept an invitation: co-moderate the room", {200: InvitationAccepted}, errors={403, 404}
+    ),
+    ("invitation-decline", "POST"): Operation("Decline an invitation", {204: None}, errors={403, 404}),
     ("room-moderator", "DELETE"): Operation("Remove a co-moderator", {204: None}),
     ("room-participants", "GET"): Operation("Who joined", {200: ParticipantList}),
     ("room-participant-mute", "POST"): Operation("Mute a participant", {200: ParticipantAnswer}, errors={402}),
     ("room-participant-unmute", "POST"): Operation("Unmute a participant", {200: ParticipantAnswer}),
+    ("room-participant-block", "POST"): Operation(
+        "Remove and block a participant: their sockets close, their browser can't come back", {200: ParticipantAnswer}
+    ),
+    ("room-participant-unblock", "POST"): Operation("Let a removed participant back", {200: ParticipantAnswer}),
     ("room-reports", "GET"): Operation(
         "Open (or all) reports",
         {200: ReportList},

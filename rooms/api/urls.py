@@ -18,6 +18,15 @@ urlpatterns = [
     path("teachers", api_endpoint(POST=views.create_teacher), name="teachers"),
     path("tokens", api_endpoint(POST=views.create_token), name="tokens"),
     path("rooms", api_endpoint(GET=views.list_rooms, POST=views.create_room), name="rooms"),
+    path("invitations", api_endpoint(GET=views.list_invitations), name="invitations"),
+    path(
+        "invitations/<int:invitation_id>/accept", api_endpoint(POST=views.accept_invitation), name="invitation-accept"
+    ),
+    path(
+        "invitations/<int:invitation_id>/decline",
+        api_endpoint(POST=views.decline_invitation),
+        name="invitation-decline",
+    ),
     path(room, api_endpoint(GET=views.get_room, PATCH=views.update_room, DELETE=views.delete_room), name="room"),
     path(f"{room}/join", api_endpoint(POST=views.join_room), name="room-join"),
     path(
@@ -67,6 +76,16 @@ urlpatterns = [
         f"{room}/participants/<int:participant_id>/unmute",
         api_endpoint(POST=views.unmute_participant),
         name="room-participant-unmute",
+    ),
+    path(
+        f"{room}/participants/<int:participant_id>/block",
+        api_endpoint(POST=views.block_participant),
+        name="room-participant-block",
+    ),
+    path(
+        f"{room}/participants/<int:participant_id>/unblock",
+        api_endpoint(POST=views.unblock_participant),
+        name="room-participant-unblock",
     ),
     path(f"{room}/reports", api_endpoint(GET=views.list_reports), name="room-reports"),
     path(

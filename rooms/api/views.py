@@ -15,13 +15,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from accounts import services as account_services
 from accounts.sign_in import teacher_sign_in
 from billing.entitlements import require_teacher_tools
-from rooms import exports, selectors, services
+from rooms import exports, identity, selectors, services
 from rooms.access import (
     Actor,
+    invitation_for_teacher,
     message_for_moderator,
     message_for_reporter,
     message_for_voter,
     participant_for_moderator,
+    removed_error,
     report_for_moderator,
     room_access_by_name,
     room_author,
@@ -46,8 +48,10 @@ from rooms.models import Message, Role, Room
 from rooms.payloads import (
     Viewer,
     event_payload_for,
+    invitation_payload,
     message_moderator_payload,
     message_payload_for,
+    moderator_invitation_payload,
     participant_moderator_payload,
     participant_payload,
     report_payload,
@@ -81,10 +85,10 @@ def get_openapi(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 
 def create_teacher(request: HttpRequest, actor: Actor) -> HttpResponse:
+    # The same answer for a new address and a known one: the email says which.
     body = json_body(request)
-    teacher = account_services.teacher_create(email=body.get("email"), password=body.get("password"))
-    token = account_services.teacher_token_issue(teacher=teacher)
-    return JsonResponse({"token": token, "teacher": {"email": teacher.email}}, status=201)
+    sign_up = account_services.teacher_sign_up(email=body.get("email"), password=body.get("password"))
+    return JsonResponse({"email": sign_up.email}, status=202)
 
 
 def create_token(request: HttpRequest, actor: Actor) -> HttpResponse:
@@ -149,24 +153,42 @@ def join_room(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     # Anyone may try: the password, if the room has one, is the check.
     room = room_by_name(name=name)
     body = json_body(request)
+    target = str(room.pk)
+    if actor.participant is not None and actor.participant.room_id == room.pk and actor.participant.is_blocked:
+        raise removed_error()
+    attempts.refuse_if_over_limit(request, attempts.JOINING, target=target)
+    # A browser is known by its session and by its key; other clients by their token alone.
     from_browser = actor.participant is None and "Authorization" not in request.headers
-    rejoining = actor.remembered_participant_in(room) if from_browser else None
+    key = (identity.browser_key_from_cookies(request.COOKIES) or identity.browser_key_new()) if from_browser else None
+    rejoining = None
+    if from_browser:
+        rejoining = actor.remembered_participant_in(room) or selectors.participant_for_browser(
+            room=room, browser_key_hash=identity.browser_key_hash(key)
+        )
     if room.is_private:
-        attempts.refuse_if_too_many_failures(request, attempts.ROOM_PASSWORD, target=str(room.pk))
+        attempts.refuse_if_over_limit(request, attempts.ROOM_PASSWORD, target=target)
     try:
         participant, token = services.participant_join(
-            room=room, nickname=body.get("nickname"), password=body.get("password"), rejoining=rejoining
+            room=room,
+            nickname=body.get("nickname"),
+            password=body.get("password"),
+            rejoining=rejoining,
+            browser_key_hash=identity.browser_key_hash(key),
+            address_hash=identity.address_hash(request),
         )
     except Forbidden as refused:
         if refused.code == "wrong_password":
-            attempts.count_failure(request, attempts.ROOM_PASSWORD, target=str(room.pk))
+            attempts.count_attempt(request, attempts.ROOM_PASSWORD, target=target)
         raise
-    if from_browser:
-        remember_participant(request, participant)
-    return JsonResponse(
+    attempts.count_attempt(request, attempts.JOINING, target=target)
+    response = JsonResponse(
         {"token": token, "participant": participant_payload(participant)},
         status=200 if rejoining is not None else 201,
     )
+    if from_browser:
+        remember_participant(request, participant)
+        identity.browser_key_set(response, key)
+    return response
 
 
 # --- Messages and events -----------------------------------------------------
@@ -323,13 +345,44 @@ def list_events(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
 
 def list_moderators(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     room = room_for_moderator(name=name, actor=actor).room
-    return JsonResponse({"moderators": [{"email": teacher.email} for teacher in selectors.moderator_list(room=room)]})
+    return JsonResponse(
+        {
+            "moderators": [{"email": teacher.email} for teacher in selectors.moderator_list(room=room)],
+            "invitations": [
+                moderator_invitation_payload(invitation)
+                for invitation in selectors.moderator_invitation_list(room=room)
+            ],
+        }
+    )
 
 
 def add_moderator(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
+    # 202 whether or not the address is a teacher's: the invitation is emailed either way.
     room = room_for_owner(name=name, actor=actor).room
-    teacher, created = services.moderator_add(room=room, email=json_body(request).get("email"))
-    return JsonResponse({"moderator": {"email": teacher.email}}, status=201 if created else 200)
+    invitation, _ = services.moderator_invite(room=room, email=json_body(request).get("email"))
+    return JsonResponse({"invitation": moderator_invitation_payload(invitation)}, status=202)
+
+
+def list_invitations(request: HttpRequest, actor: Actor) -> HttpResponse:
+    teacher = teacher_required(actor)
+    base_url = _base_url(request)
+    invitations = selectors.invitation_list_for_teacher(teacher=teacher)
+    return JsonResponse(
+        {"invitations": [invitation_payload(invitation, base_url=base_url) for invitation in invitations]}
+    )
+
+
+def accept_invitation(request: HttpRequest, actor: Actor, invitation_id: int) -> HttpResponse:
+    teacher, invitation = invitation_for_teacher(actor=actor, invitation_id=invitation_id)
+    services.moderator_invitation_accept(invitation=invitation, teacher=teacher)
+    access = room_for_moderator(name=invitation.room.name, actor=actor)
+    return JsonResponse({"room": _room_json(request, access.room, access.role)})
+
+
+def decline_invitation(request: HttpRequest, actor: Actor, invitation_id: int) -> HttpResponse:
+    _, invitation = invitation_for_teacher(actor=actor, invitation_id=invitation_id)
+    services.moderator_invitation_decline(invitation=invitation)
+    return HttpResponse(status=204)
 
 
 def remove_moderator(request: HttpRequest, actor: Actor, name: str, email: str) -> HttpResponse:
@@ -363,7 +416,26 @@ def _participant_muted(actor: Actor, name: str, participant_id: int, *, muted: b
     access = room_access_by_name(name=name, actor=actor)
     participant = participant_for_moderator(access=access, participant_id=participant_id)
     services.participant_mute(room=access.room, participant=participant, muted=muted)
-    participant = selectors.participant_get(room=access.room, participant_id=participant.pk)
+    return _participant_json(access.room, participant.pk)
+
+
+def block_participant(request: HttpRequest, actor: Actor, name: str, participant_id: int) -> HttpResponse:
+    return _participant_blocked(actor, name, participant_id, blocked=True)
+
+
+def unblock_participant(request: HttpRequest, actor: Actor, name: str, participant_id: int) -> HttpResponse:
+    return _participant_blocked(actor, name, participant_id, blocked=False)
+
+
+def _participant_blocked(actor: Actor, name: str, participant_id: int, *, blocked: bool) -> HttpResponse:
+    access = room_access_by_name(name=name, actor=actor)
+    participant = participant_for_moderator(access=access, participant_id=participant_id)
+    services.participant_block(room=access.room, participant=participant, blocked=blocked)
+    return _participant_json(access.room, participant.pk)
+
+
+def _participant_json(room: Room, participant_id: int) -> HttpResponse:
+    participant = selectors.participant_get(room=room, participant_id=participant_id)
     return JsonResponse({"participant": participant_moderator_payload(participant, post_count=participant.post_count)})
 
 

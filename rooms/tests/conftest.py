@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from conftest import Persona
+from conftest import Persona, moderator_made
 from rooms import services
 
 # Websocket clients, as the streaming tests open them: the fixture also knows
@@ -22,7 +22,7 @@ from streaming.tests.conftest import listen  # noqa: F401
 def moderator(room, make_teacher) -> Persona:
     """A colleague the owner made a moderator of the room."""
     helper = make_teacher("helper@school.example")
-    services.moderator_add(room=room, email=helper.obj.email)
+    moderator_made(room, helper.obj)
     return helper
 
 

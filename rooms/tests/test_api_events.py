@@ -207,6 +207,7 @@ class TestTeacherToolEvents:
             "nickname": "sam",
             "color": participant.obj.color,
             "muted": True,
+            "removed": False,
         }
         report_id, message_id = tooled["report"].pk, tooled["message"].pk
         assert events[3] == {"type": "report.created", "seq": 4, "report_id": report_id, "message_id": message_id}

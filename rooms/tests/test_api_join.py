@@ -37,6 +37,7 @@ def test_joining_returns_201_with_a_token_and_the_participant(api, room):
         "nickname": "Sam",
         "color": participant.color,
         "muted": False,
+        "removed": False,
     }
     assert participant.color.startswith("#")
     assert participant.room == room
@@ -312,3 +313,93 @@ class TestPrivateRoom:
         assert again.status == 200
         assert again.body["participant"] == joined
         assert browser.get("/api/rooms/biology").status == 200
+
+
+class TestLockJoining:
+    @pytest.fixture
+    def locked(self, api, owner, room):
+        response = api.patch("/api/rooms/biology", {"joining_locked": True}, token=owner.token)
+        assert response.status == 200
+        assert response.body["joining_locked"] is True
+        return room
+
+    def test_nobody_new_may_join_a_locked_room(self, api, locked):
+        response = api.post("/api/rooms/biology/join", {"nickname": "Sam"})
+
+        assert error_of(response) == (403, "joining_locked")
+        assert not Participant.objects.exists()
+
+    def test_a_browser_that_joined_before_may_come_back(self, room, api, owner):
+        browser = ApiClient(Client())
+        first = browser.post("/api/rooms/biology/join", {"nickname": "Sam"}).body["participant"]
+        api.patch("/api/rooms/biology", {"joining_locked": True}, token=owner.token)
+
+        again = browser.post("/api/rooms/biology/join", {"nickname": "Samira"})
+
+        assert again.status == 200
+        assert again.body["participant"]["id"] == first["id"]
+        assert browser.post("/api/rooms/biology/messages", {"text": "still here"}).status == 201
+
+    def test_those_who_joined_still_post(self, api, participant, locked):
+        assert api.post("/api/rooms/biology/messages", {"text": "hi"}, token=participant.token).status == 201
+
+    def test_locking_is_a_room_updated_event_and_unlocking_opens_the_door(self, api, owner, locked):
+        events = api.get("/api/rooms/biology/events?since=0").body["events"]
+        assert [(event["type"], event["room"]["joining_locked"]) for event in events] == [("room.updated", True)]
+
+        api.patch("/api/rooms/biology", {"joining_locked": False}, token=owner.token)
+
+        assert api.post("/api/rooms/biology/join", {"nickname": "Sam"}).status == 201
+
+    @pytest.mark.parametrize("value", ["true", 1, None])
+    def test_only_true_or_false_locks(self, api, owner, room, value):
+        response = api.patch("/api/rooms/biology", {"joining_locked": value}, token=owner.token)
+
+        assert error_of(response) == (400, "invalid")
+        assert response.body["error"]["field"] == "joining_locked"
+
+
+class TestJoinLimits:
+    def join(self, room="biology", address="203.0.113.10"):
+        # A fresh browser each time, as a new student (or a student who cleared cookies) is.
+        return ApiClient().post(f"/api/rooms/{room}/join", {"nickname": "Sam"}, REMOTE_ADDR=address)
+
+    def test_joins_from_one_address_are_limited_per_room(self, room, owner, settings):
+        settings.JOINS_PER_ADDRESS = 3
+        services.room_create(owner=owner.obj, name="chemistry")
+
+        statuses = [self.join().status for _ in range(3)]
+        refused = self.join()
+
+        assert statuses == [201] * 3
+        assert error_of(refused) == (429, "too_many_attempts")
+        assert 1 <= int(refused.headers["Retry-After"]) <= settings.JOIN_WINDOW_SECONDS
+        assert self.join(room="chemistry").status == 201
+        assert self.join(address="198.51.100.7").status == 201
+
+    def test_joins_of_one_room_are_limited_from_everywhere(self, room, settings):
+        settings.JOINS_PER_ROOM = 3
+        for index in range(3):
+            assert self.join(address=f"192.0.2.{index + 1}").status == 201
+
+        assert error_of(self.join(address="198.51.100.7")) == (429, "too_many_attempts")
+
+    def test_reloading_the_page_is_not_joining(self, room, settings):
+        settings.JOINS_PER_ADDRESS = 1
+        browser = Client(REMOTE_ADDR="203.0.113.10")
+        assert (
+            browser.post("/api/rooms/biology/join", {"nickname": "Sam"}, content_type="application/json").status_code
+            == 201
+        )
+
+        for _ in range(20):
+            assert browser.get("/biology/").status_code == 200
+            assert browser.get("/api/rooms/biology/messages").status_code == 200
+
+        assert (
+            browser.post("/api/rooms/biology/messages", {"text": "hi"}, content_type="application/json").status_code
+            == 201
+        )
+
+    def test_a_class_of_thirty_five_joins_within_the_default_limits(self, room):
+        assert {self.join().status for _ in range(35)} == {201}

@@ -409,8 +409,9 @@ class TestQueries:
         )
         assert answer.status_code == 201
 
-        # As with a token, but the session and then its participant in the room, once.
-        with django_assert_num_queries(11):
+        # As with a token, but the session and then its participant in the room,
+        # once; and the bucket that everyone from its address shares, read and spent.
+        with django_assert_num_queries(13):
             response = client.post(URL, {"text": "hi"}, content_type="application/json")
 
         assert response.status_code == 201

@@ -48,7 +48,13 @@ def test_muting_answers_with_the_moderator_view_and_streams_the_public_one_to_th
 
     response = api.post(url(participant.obj), token=owner.token)
 
-    public = {"id": participant.obj.pk, "nickname": "sam", "color": participant.obj.color, "muted": True}
+    public = {
+        "id": participant.obj.pk,
+        "nickname": "sam",
+        "color": participant.obj.color,
+        "muted": True,
+        "removed": False,
+    }
     listed = api.get("/api/rooms/biology/participants", token=owner.token).body["participants"]
     assert response.body == {"participant": listed[0]}
     assert response.body["participant"]["post_count"] == 1

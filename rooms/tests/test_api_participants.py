@@ -44,16 +44,20 @@ def test_each_participant_comes_with_color_posts_mute_and_join_time(api, room, o
                 "nickname": "sam",
                 "color": sam.obj.color,
                 "muted": False,
+                "removed": False,
                 "post_count": 2,
                 "joined_at": timestamp(sam.obj.joined_at),
+                "muted_from": None,
             },
             {
                 "id": kim.obj.pk,
                 "nickname": "kim",
                 "color": kim.obj.color,
                 "muted": True,
+                "removed": False,
                 "post_count": 1,
                 "joined_at": timestamp(kim.obj.joined_at),
+                "muted_from": None,
             },
         ]
     }

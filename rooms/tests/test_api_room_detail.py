@@ -31,6 +31,7 @@ def test_anyone_reads_a_room_without_a_token(api, room):
         "review": False,
         "word_filter": "off",
         "anonymous": False,
+        "joining_locked": False,
     }
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from conftest import moderator_made
 from rooms import services
 from tests.assertions import error_of
 
@@ -25,7 +26,7 @@ def rooms(owner, other_teacher, clock):
         made.append(services.room_create(owner=owner.obj, name=name))
         clock.advance(timedelta(minutes=1))
     colleagues = services.room_create(owner=other_teacher.obj, name="drama")
-    services.moderator_add(room=colleagues, email=owner.obj.email)
+    moderator_made(colleagues, owner.obj)
     clock.advance(timedelta(minutes=1))
     services.room_create(owner=other_teacher.obj, name="english")
     return made

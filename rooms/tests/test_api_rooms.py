@@ -41,6 +41,7 @@ def test_a_teacher_creates_a_room_and_gets_201_with_the_room_json(api, owner, cl
         "review",
         "word_filter",
         "anonymous",
+        "joining_locked",
         "role",
         "open_reports",
         "blocked_words",
@@ -51,6 +52,7 @@ def test_a_teacher_creates_a_room_and_gets_201_with_the_room_json(api, owner, cl
     assert body["is_open"] is True
     assert body["seq"] == 0
     assert (body["lifetime"], body["paused"], body["slow_mode_seconds"], body["is_private"]) == ("1w", False, 0, False)
+    assert body["joining_locked"] is False
     assert (body["role"], body["open_reports"]) == ("owner", 0)
     assert before <= parse_utc(body["created_at"]) <= clock.now()
     assert parse_utc(body["closes_at"]) - parse_utc(body["created_at"]) == timedelta(days=7)

@@ -222,7 +222,13 @@ def test_a_browser_that_joined_is_remembered_with_its_colour(client, room):
 
     config = room_config(client.get("/biology/"))
 
-    assert config["me"] == {"id": participant["id"], "nickname": "sam", "color": participant["color"], "muted": False}
+    assert config["me"] == {
+        "id": participant["id"],
+        "nickname": "sam",
+        "color": participant["color"],
+        "muted": False,
+        "removed": False,
+    }
     assert re.fullmatch(r"#[0-9a-f]{6}", config["me"]["color"])
     assert config["role"] is None
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
+from conftest import moderator_made
 from rooms import services
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,7 @@ def rooms(owner, other_teacher, clock):
     clock.advance(timedelta(hours=3))
     services.room_create(owner=owner.obj, name="biology", topic="Cells")
     physics = services.room_create(owner=other_teacher.obj, name="physics")
-    services.moderator_add(room=physics, email=owner.obj.email)
+    moderator_made(physics, owner.obj)
     services.room_create(owner=other_teacher.obj, name="history")
 
 
@@ -120,3 +121,46 @@ def test_the_navigation_links_a_signed_in_teacher_to_the_dashboard(owner):
     content = logged_in(owner).get("/").content.decode()
 
     assert 'href="/rooms/" data-testid="my-rooms"' in content
+
+
+class TestInvitations:
+    @pytest.fixture
+    def invited(self, owner, other_teacher):
+        physics = services.room_create(owner=other_teacher.obj, name="physics")
+        invitation, _ = services.moderator_invite(room=physics, email=owner.obj.email)
+        return invitation
+
+    def test_the_dashboard_lists_invitations_with_who_sent_them(self, owner, invited):
+        page = logged_in(owner).get("/rooms/").content.decode()
+
+        invitations = section(page, "invitations")
+        assert 'data-room="physics"' in invitations
+        assert "colleague@school.example" in invitations
+        assert 'data-testid="accept-invitation"' in invitations
+
+    def test_no_invitations_no_section(self, owner, room):
+        assert 'data-testid="invitations"' not in logged_in(owner).get("/rooms/").content.decode()
+
+    def test_accepting_goes_to_the_room_as_its_co_moderator(self, owner, invited):
+        client = logged_in(owner)
+
+        response = client.post(f"/rooms/invitations/{invited.pk}/accept/")
+
+        assert response["Location"] == "/physics/"
+        assert "physics" in room_names(section(client.get("/rooms/").content.decode(), "open-rooms"))
+
+    def test_declining_stays_on_the_dashboard_without_it(self, owner, invited):
+        client = logged_in(owner)
+
+        response = client.post(f"/rooms/invitations/{invited.pk}/decline/")
+
+        assert response["Location"] == "/rooms/"
+        assert 'data-testid="invitations"' not in client.get("/rooms/").content.decode()
+
+    def test_someone_elses_invitation_is_404(self, make_teacher, invited):
+        stranger = logged_in(make_teacher("stranger@school.example"))
+
+        assert stranger.post(f"/rooms/invitations/{invited.pk}/accept/").status_code == 404
+
+    def test_answering_needs_a_post(self, owner, invited):
+        assert logged_in(owner).get(f"/rooms/invitations/{invited.pk}/accept/").status_code == 405

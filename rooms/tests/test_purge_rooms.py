@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from conftest import moderator_made
 from rooms import services
 from rooms.models import Message, Participant, Report, Room, RoomEvent, RoomModerator
 from rooms.services import PURGE_BATCH_SIZE
@@ -31,7 +32,7 @@ def furnish(room, owner, make_teacher, make_participant) -> None:
     services.report_create(room=room, reporter=sam.obj, message=first)
     services.message_delete(room=room, message=first, deleted_by=owner.obj)
     services.participant_mute(room=room, participant=sam.obj, muted=True)
-    services.moderator_add(room=room, email=make_teacher(f"helper-{room.name}@school.example").obj.email)
+    moderator_made(room, make_teacher(f"helper-{room.name}@school.example").obj)
 
 
 @pytest.fixture

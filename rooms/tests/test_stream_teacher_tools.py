@@ -13,6 +13,7 @@ from django.test import Client
 
 from conftest import ApiClient
 from rooms import services
+from rooms.models import Participant
 from streaming.tests.sockets import FRAME_TIMEOUT, Listener, post, room_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -312,3 +313,124 @@ class TestPrivateRoomConnect:
 
     async def test_a_public_room_needs_no_credentials_and_ignores_bad_ones(self, listen, room):
         await hello(await open_as(listen, room_path(room), token="not-a-token"))
+
+
+def browser_cookies(client: Client) -> str:
+    """Every cookie a browser holds (its session and its browser key), as its socket's handshake sends them."""
+    return "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
+
+
+async def signed_in_browser(teacher) -> Client:
+    browser = Client()
+    await sync_to_async(browser.force_login)(teacher)
+    return browser
+
+
+class TestParticipantRemoved:
+    async def test_removing_a_participant_closes_their_sockets_with_4403_and_no_one_elses(
+        self, listen, room, owner, participant, make_participant
+    ):
+        kim = await sync_to_async(make_participant)(room, "kim")
+        removed = await open_as(listen, room_path(room), token=participant.token)
+        classmate = await open_as(listen, room_path(room), token=kim.token)
+        reader = await open_as(listen, room_path(room))
+        for listener in (removed, classmate, reader):
+            await hello(listener)
+
+        await act("participant_block", room=room, participant=participant.obj, blocked=True)
+
+        assert await kicked_with(removed) == (["participant.updated"], 4403)
+        for listener in (classmate, reader):
+            # Who was removed is the teachers' business: classmates' streams only move on.
+            assert await listener.frames_through(1) == [{"type": "skip", "seq": 1}]
+            await still_open(listener, room, owner.obj)
+
+    async def test_a_browser_is_found_by_its_key_even_on_a_socket_opened_before_it_joined(self, listen, room, owner):
+        browser = Client()
+        # The page gives the browser its key, then opens the socket, then the student joins.
+        await sync_to_async(browser.get)(f"/{room.name}/")
+        socket = await open_as(listen, room_path(room), cookie=browser_cookies(browser))
+        await hello(socket)
+        joined = await sync_to_async(ApiClient(browser).post)(f"/api/rooms/{room.name}/join", {"nickname": "kim"})
+        kim = await database_sync_to_async(Participant.objects.get)(pk=joined.body["participant"]["id"])
+
+        await act("participant_block", room=room, participant=kim, blocked=True)
+
+        # Opened before the join, it reads as the public (a skip), and is still found and closed.
+        assert await kicked_with(socket) == (["skip"], 4403)
+
+    async def test_a_browser_from_before_keys_is_found_by_its_session(self, listen, room, owner):
+        browser = Client()
+        joined = await sync_to_async(ApiClient(browser).post)(f"/api/rooms/{room.name}/join", {"nickname": "kim"})
+        kim = await database_sync_to_async(Participant.objects.get)(pk=joined.body["participant"]["id"])
+        socket = await open_as(listen, room_path(room), cookie=session_cookie(browser))
+        await hello(socket)
+
+        await act("participant_block", room=room, participant=kim, blocked=True)
+
+        assert await kicked_with(socket) == (["participant.updated"], 4403)
+
+
+class TestLostAccess:
+    @pytest.mark.parametrize("private", [False, True], ids=["public", "private"])
+    async def test_removing_a_co_moderator_closes_their_sockets_with_4401(
+        self, listen, room, owner, moderator, participant, private
+    ):
+        if private:
+            await act("room_update", room=room, changes={"password": "mitosis"})
+        browser = await signed_in_browser(moderator.obj)
+        by_token = await open_as(listen, room_path(room), token=moderator.token)
+        by_session = await open_as(listen, room_path(room), cookie=session_cookie(browser))
+        the_owner = await open_as(listen, room_path(room), token=owner.token)
+        for listener in (by_token, by_session, the_owner):
+            await hello(listener)
+
+        await act("moderator_remove", room=room, email=moderator.obj.email)
+
+        assert await by_token.close_code() == 4401
+        assert await by_session.close_code() == 4401
+        await still_open(the_owner, room, owner.obj)
+
+    async def test_removing_a_co_moderator_leaves_the_other_rooms_they_run_alone(self, listen, room, owner, moderator):
+        elsewhere = await sync_to_async(services.room_create)(owner=moderator.obj, name="chemistry")
+        socket = await open_as(listen, room_path(elsewhere), token=moderator.token)
+        await hello(socket)
+
+        await act("moderator_remove", room=room, email=moderator.obj.email)
+
+        await still_open(socket, elsewhere, moderator.obj)
+
+    @pytest.mark.parametrize("private", [False, True], ids=["public", "private"])
+    async def test_a_teacher_who_signs_out_has_that_browsers_sockets_closed_with_4401(
+        self, listen, room, owner, participant, private
+    ):
+        if private:
+            await act("room_update", room=room, changes={"password": "mitosis"})
+        signing_out, other_browser = await signed_in_browser(owner.obj), await signed_in_browser(owner.obj)
+        leaving = await open_as(listen, room_path(room), cookie=session_cookie(signing_out))
+        staying = await open_as(listen, room_path(room), cookie=session_cookie(other_browser))
+        by_token = await open_as(listen, room_path(room), token=owner.token)
+        for listener in (leaving, staying, by_token):
+            await hello(listener)
+
+        response = await sync_to_async(signing_out.post)("/accounts/logout/")
+
+        assert response.status_code == 302
+        assert await leaving.close_code() == 4401
+        for listener in (staying, by_token):
+            await still_open(listener, room, owner.obj)
+
+    async def test_signing_out_closes_the_sockets_of_private_rooms_the_browser_joined(
+        self, listen, room, owner, other_teacher
+    ):
+        await act("room_update", room=room, changes={"password": "mitosis"})
+        browser = await signed_in_browser(other_teacher.obj)
+        await sync_to_async(ApiClient(browser).post)(
+            f"/api/rooms/{room.name}/join", {"nickname": "kim", "password": "mitosis"}
+        )
+        socket = await open_as(listen, room_path(room), cookie=session_cookie(browser))
+        await hello(socket)
+
+        await sync_to_async(browser.post)("/accounts/logout/")
+
+        assert await socket.close_code() == 4401

@@ -12,7 +12,7 @@ import pytest
 
 from tests.browser.people import expect_live, log_in
 from tests.integration.clients import HttpApi
-from tests.servers import DaphneProcess, server_environment
+from tests.servers import DaphneProcess, server_environment, wait_until
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -64,6 +64,29 @@ class LiveServer(DaphneProcess):
     def api(self, method: str, path: str, data: Any = None, *, token: str | None = None) -> tuple[int, Any]:
         """Call the JSON API as an outside client would: (status, parsed body)."""
         return HttpApi(self.http_url).request(method, path, data, token=token)
+
+    def emailed_paths(self, to: str) -> list[str]:
+        """The paths of the links in the emails the server sent to `to`, oldest first.
+
+        Development settings print email to the console, which is this server's log.
+        """
+        log = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        paths = []
+        for email in log.split("-" * 79):
+            if re.search(rf"^To: {re.escape(to)}$", email, re.MULTILINE):
+                paths += re.findall(r"https?://[^/\s]+(/\S*)", email)
+        return paths
+
+    def emailed_link(self, to: str, prefix: str) -> str:
+        """The path of the newest link starting with `prefix` emailed to `to`, once it has been sent."""
+        found: list[str] = []
+
+        def arrived() -> bool:
+            found[:] = [path for path in self.emailed_paths(to) if path.startswith(prefix)]
+            return bool(found)
+
+        wait_until(arrived, timeout=10, message=f"no email to {to} with a {prefix} link")
+        return found[-1]
 
 
 @pytest.fixture
@@ -131,7 +154,7 @@ def open_page(browser, server, csp_violations) -> Iterator[Callable[..., Any]]:
 
 @pytest.fixture
 def teacher_page(open_page):
-    """A teacher's browser, signed in on the login page and sent on to `path` (the room, by default)."""
+    """Open a room (or another path) as a teacher signed in through the login page."""
     from playwright.sync_api import expect
 
     def open_as(email: str = "owner@school.example", path: str = "/biology/", *, prepare=None):

@@ -38,7 +38,7 @@ def expect_live(page: Page) -> None:
 
 
 def participant_page(open_page, nickname: str, path: str = "/biology/") -> Page:
-    """A fresh browser that opened the room and joined it as `nickname`, live."""
+    """A student's own browser on the room, joined and live."""
     page = open_page(path)
     join(page, nickname)
     expect_live(page)

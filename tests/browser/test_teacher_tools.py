@@ -263,33 +263,45 @@ def test_teachers_can_see_deleted_messages_as_evidence_and_participants_never(
     expect(texts(teacher)).to_have_text(["still here"])
 
 
-def test_the_owner_adds_and_removes_a_co_moderator_who_then_gets_the_tools(teacher_page, other_teacher, room):
+def test_the_owner_invites_a_co_moderator_who_accepts_and_gets_the_tools(teacher_page, server, other_teacher, room):
     owner = teacher_page()
     owner.get_by_test_id("moderators-panel").locator("summary").click()
 
     owner.get_by_test_id("moderator-email").fill("colleague@school.example")
-    owner.get_by_test_id("moderator-form").get_by_role("button", name="Add").click()
+    owner.get_by_test_id("moderator-form").get_by_role("button", name="Invite").click()
 
-    expect(owner.get_by_test_id("moderator-email-text")).to_have_text(["colleague@school.example"])
-    colleague = teacher_page("colleague@school.example")
+    expect(owner.get_by_test_id("moderator-invited")).to_have_text("Invitation sent to colleague@school.example.")
+    expect(owner.get_by_test_id("invitation").get_by_test_id("moderator-email-text")).to_have_text(
+        "colleague@school.example"
+    )
+    # The email's link goes to their rooms page, where they accept.
+    colleague = teacher_page("colleague@school.example", server.emailed_link("colleague@school.example", "/rooms/"))
+    colleague.get_by_test_id("invitation").get_by_test_id("accept-invitation").click()
+    expect(colleague).to_have_url(re.compile(r"/biology/$"))
     expect(colleague.get_by_test_id("my-role")).to_have_text("moderator")
     expect(colleague.get_by_test_id("toggle-pause")).to_be_visible()
     expect(colleague.get_by_test_id("moderators-panel")).to_have_count(0)
     expect(colleague.get_by_test_id("delete-room")).to_have_count(0)
+    owner.reload()
+    owner.get_by_test_id("moderators-panel").locator("summary").click()
+    expect(owner.get_by_test_id("moderator-email-text")).to_have_text(["colleague@school.example"])
 
     owner.get_by_test_id("moderator").get_by_test_id("remove-moderator").click()
 
     expect(owner.get_by_test_id("moderator")).to_have_count(0)
 
 
-def test_adding_an_unknown_teacher_as_moderator_says_why_not(teacher_page, room):
+def test_inviting_an_address_without_an_account_looks_the_same_and_can_be_cancelled(teacher_page, server, room):
     owner = teacher_page()
     owner.get_by_test_id("moderators-panel").locator("summary").click()
 
     owner.get_by_test_id("moderator-email").fill("nobody@school.example")
-    owner.get_by_test_id("moderator-form").get_by_role("button", name="Add").click()
+    owner.get_by_test_id("moderator-form").get_by_role("button", name="Invite").click()
 
-    expect(owner.get_by_test_id("moderators-error")).to_have_text("No teacher has signed up with that email.")
+    expect(owner.get_by_test_id("moderator-invited")).to_have_text("Invitation sent to nobody@school.example.")
+    assert server.emailed_link("nobody@school.example", "/accounts/signup/")
+    owner.get_by_test_id("invitation").get_by_test_id("cancel-invitation").click()
+    expect(owner.get_by_test_id("invitation")).to_have_count(0)
 
 
 def test_a_private_room_asks_for_its_password_before_showing_anything(open_page, server, owner, room):

@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from channels.db import database_sync_to_async
 from django.db import connection
 
+from accounts import services as account_services
+from accounts.models import Teacher
 from rooms import services
 from rooms.models import Message
+from tests.integration.clients import HttpApi
 
 
 @dataclass
@@ -18,6 +21,20 @@ class Classroom:
     room_id: int
     owner_token: str
     student_tokens: list[str]
+
+
+def signed_up_teacher_token(api: HttpApi, email: str, password: str) -> str:
+    """Blocking. Sign up through the API, finish as the welcome email's link would, and sign in for a token.
+
+    The link itself is opened in a real browser by tests/browser; here it is
+    its service, in the test database the server shares.
+    """
+    status, body = api.request("POST", "/api/teachers", {"email": email, "password": password})
+    assert status == 202, body
+    account_services.teacher_sign_up_confirm(teacher=Teacher.objects.get(email=email))
+    status, body = api.request("POST", "/api/tokens", {"email": email, "password": password})
+    assert status == 200, body
+    return body["token"]
 
 
 def open_classroom(owner, make_participant: Callable, *, name: str, students: int) -> Classroom:

@@ -7,6 +7,7 @@ import pytest
 from accounts.models import SentEmail
 from billing.models import Subscription
 from tests.integration.clients import WAIT_TIMEOUT_SECONDS, HttpApi
+from tests.integration.rooms import signed_up_teacher_token
 from tests.servers import wait_until
 from webhooks.models import Delivery
 
@@ -15,10 +16,7 @@ pytestmark = pytest.mark.integration
 
 def test_subscribe_then_cancel_then_the_plan_lapses(billing_daphne, stripe_standin):
     api = HttpApi(billing_daphne.http_url)
-    _, signed_up = api.request(
-        "POST", "/api/teachers", {"email": "rivera@school.example", "password": "a long passphrase"}
-    )
-    token = signed_up["token"]
+    token = signed_up_teacher_token(api, "rivera@school.example", "a long passphrase")
     assert api.request("POST", "/api/rooms", {"name": "biology"}, token=token)[0] == 201
 
     def set_topic(topic: str) -> tuple[int, dict]:

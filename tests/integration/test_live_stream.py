@@ -16,7 +16,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from tests.integration.clients import WAIT_TIMEOUT_SECONDS, HttpApi, StreamClient
-from tests.integration.rooms import visible_in_database
+from tests.integration.rooms import signed_up_teacher_token, visible_in_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -47,11 +47,7 @@ class Classroom:
 
 
 async def open_classroom(api: HttpApi) -> Classroom:
-    status, body = await asyncio.to_thread(
-        api.request, "POST", "/api/teachers", {"email": "mendel@school.example", "password": "peas in a pod, 1866"}
-    )
-    assert status == 201, body
-    owner_token = body["token"]
+    owner_token = await asyncio.to_thread(signed_up_teacher_token, api, "mendel@school.example", "peas in a pod, 1866")
     status, body = await asyncio.to_thread(
         api.request, "POST", "/api/rooms", {"name": ROOM, "topic": "Heredity"}, token=owner_token
     )

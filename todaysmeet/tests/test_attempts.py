@@ -38,15 +38,13 @@ def test_without_a_trusted_proxy_the_header_is_ignored(settings):
 def test_ipv6_clients_are_counted_by_their_64(settings):
     settings.SIGN_IN_FAILURES_PER_ADDRESS = 2
     for host in ("2001:db8:1:2::1", "2001:db8:1:2::ffff"):
-        attempts.count_failure(request_from(host), attempts.SIGN_IN, target=f"{host}@school.example")
+        attempts.count_attempt(request_from(host), attempts.SIGN_IN, target=f"{host}@school.example")
 
     with pytest.raises(RateLimited):
-        attempts.refuse_if_too_many_failures(
+        attempts.refuse_if_over_limit(
             request_from("2001:db8:1:2::7"), attempts.SIGN_IN, target="another@school.example"
         )
-    attempts.refuse_if_too_many_failures(
-        request_from("2001:db8:1:3::1"), attempts.SIGN_IN, target="another@school.example"
-    )
+    attempts.refuse_if_over_limit(request_from("2001:db8:1:3::1"), attempts.SIGN_IN, target="another@school.example")
 
 
 def test_with_redis_unreachable_guesses_are_not_limited_and_nothing_breaks(settings, caplog):
@@ -60,7 +58,7 @@ def test_with_redis_unreachable_guesses_are_not_limited_and_nothing_breaks(setti
     settings.SIGN_IN_FAILURES_PER_ACCOUNT = 1
     request = request_from("192.0.2.1")
 
-    attempts.count_failure(request, attempts.SIGN_IN, target="ada@school.example")
-    attempts.refuse_if_too_many_failures(request, attempts.SIGN_IN, target="ada@school.example")
+    attempts.count_attempt(request, attempts.SIGN_IN, target="ada@school.example")
+    attempts.refuse_if_over_limit(request, attempts.SIGN_IN, target="ada@school.example")
 
     assert "not limiting" in caplog.text

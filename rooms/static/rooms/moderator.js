@@ -15,6 +15,7 @@ const tools = {
   status: byId("room-status"),
   pause: byId("toggle-pause"),
   close: byId("toggle-closed"),
+  joining: byId("toggle-joining"),
   topicForm: byId("topic-form"),
   topicInput: byId("topic-input"),
   slowForm: byId("slow-mode-form"),
@@ -50,6 +51,7 @@ const ownerTools = {
   form: byId("moderator-form"),
   email: byId("moderator-email"),
   error: byId("moderators-error"),
+  invited: byId("moderator-invited"),
   deleteRoom: byId("delete-room"),
   deleteError: byId("delete-error"),
 };
@@ -98,9 +100,12 @@ function toolsShowRoom(shown) {
   }
   parts.push(room.is_private ? "private (password)" : "public");
   if (room.slow_mode_seconds > 0) parts.push(`slow mode ${room.slow_mode_seconds} s`);
+  if (room.joining_locked) parts.push("joining locked");
   tools.status.textContent = `${parts.join(" · ")}.`;
   tools.pause.textContent = room.paused ? "Resume room" : "Pause room";
   tools.pause.setAttribute("aria-pressed", room.paused ? "true" : "false");
+  tools.joining.textContent = room.joining_locked ? "Unlock joining" : "Lock joining";
+  tools.joining.setAttribute("aria-pressed", room.joining_locked ? "true" : "false");
   tools.close.textContent = room.is_open === false ? "Reopen room" : "Close room now";
   tools.passwordClear.hidden = !room.is_private;
   tools.passwordForm.querySelector("#password-set").textContent = room.is_private ? "Change" : "Set";
@@ -140,6 +145,13 @@ function pauseToggle() {
 function closedToggle() {
   const reopen = room.is_open === false;
   return withDisabled(tools.close, () => roomChange({ closed: !reopen }, reopen ? "Room reopened." : "Room closed."));
+}
+
+function joiningToggle() {
+  const lock = !room.joining_locked;
+  return withDisabled(tools.joining, () =>
+    roomChange({ joining_locked: lock }, lock ? "Joining locked: nobody new can join." : "Anyone may join again."),
+  );
 }
 
 function topicSave() {
@@ -390,6 +402,14 @@ function participantsNoticeAuthor(message) {
   }
 }
 
+// A frame carries the public view of the participant, without what only
+// teachers see (why they are muted): the row changes at once, and the list is
+// read again for the rest. Unmuting someone also unmutes whoever took their mute.
+function participantChanged(participant) {
+  participantsApply(participant);
+  participantsLoad();
+}
+
 function participantsApply(participant) {
   const known = participantRows.get(participant.id);
   const merged = { ...known?.participant, ...participant };
@@ -405,35 +425,69 @@ function participantItem(participant) {
   const item = testId(element("li", "participant"), "participant");
   item.dataset.id = participant.id;
   item.dataset.muted = participant.muted ? "true" : "false";
+  item.dataset.removed = participant.removed ? "true" : "false";
   const who = element("div", "participant-who");
   who.append(colorMarker(participant.color));
   who.append(testId(element("span", "nickname", participant.nickname), "participant-nickname"));
-  if (participant.muted) who.append(testId(element("span", "badge muted", "muted"), "participant-muted"));
+  if (participant.removed) who.append(testId(element("span", "badge muted", "removed"), "participant-removed"));
+  else if (participant.muted) who.append(testId(element("span", "badge muted", "muted"), "participant-muted"));
   const details = element("div", "hint participant-details");
   const posts = participant.post_count ?? 0;
   details.append(testId(element("span", null, `${posts} post${posts === 1 ? "" : "s"}`), "participant-posts"));
   if (participant.joined_at) details.append(" · joined ", timeElement(participant.joined_at));
-  const action = participant.muted ? "unmute" : "mute";
-  const label = participant.muted ? "Unmute" : "Mute";
-  const toggle = button(label, {
-    className: participant.muted ? "small" : "small secondary",
-    id: action,
-    onClick: () => participantMute(participant.id, action, toggle),
-  });
-  toggle.setAttribute("aria-label", `${label} ${participant.nickname}`);
-  item.append(who, toggle, details);
+  const actions = element("div", "tool-buttons");
+  if (participant.removed) {
+    actions.append(participantAction(participant, "unblock", "Allow back", "small secondary"));
+  } else {
+    const [action, label] = participant.muted ? ["unmute", "Unmute"] : ["mute", "Mute"];
+    actions.append(
+      participantAction(participant, action, label, participant.muted ? "small" : "small secondary"),
+      participantAction(participant, "block", "Remove", "small danger"),
+    );
+  }
+  item.append(who, actions, details);
+  if (participant.muted && participant.muted_from && !participant.removed) item.append(mutedFromNote(participant));
   return item;
 }
 
-async function participantMute(id, action, control) {
+// Why someone is muted whom no teacher muted: they joined from the network
+// of someone muted (or removed) before them. Often the same student in a new
+// window; sometimes a classmate who came late, whom the teacher may unmute.
+function mutedFromNote(participant) {
+  const note = testId(element("p", "hint participant-muted-from"), "participant-muted-from");
+  note.append(
+    "Muted on joining: same network as ",
+    element("strong", null, participant.muted_from.nickname),
+    ", who was muted before. Unmute if this is someone else.",
+  );
+  return note;
+}
+
+const PARTICIPANT_ACTIONS = {
+  mute: "mute",
+  unmute: "unmute",
+  block: "remove",
+  unblock: "allow back",
+};
+
+function participantAction(participant, action, label, className) {
+  const control = button(label, { className, id: action, onClick: () => participantAct(participant, action, control) });
+  control.setAttribute("aria-label", `${label} ${participant.nickname}`);
+  return control;
+}
+
+async function participantAct(participant, action, control) {
+  // Removing ends their connection at once and can't be undone from their side: confirm it.
+  const question = `Remove ${participant.nickname} from the room? They can't post or join until you allow them back.`;
+  if (action === "block" && !window.confirm(question)) return;
   control.disabled = true;
   try {
-    const answer = await roomPage.api("POST", `/participants/${id}/${action}`);
+    const answer = await roomPage.api("POST", `/participants/${participant.id}/${action}`);
     participantsApply(answer.participant);
     tools.participantsError.hidden = true;
   } catch (error) {
     control.disabled = false;
-    tools.participantsError.textContent = `Could not ${action}: ${error.message}`;
+    tools.participantsError.textContent = `Could not ${PARTICIPANT_ACTIONS[action]}: ${error.message}`;
     tools.participantsError.hidden = false;
   }
 }
@@ -441,23 +495,33 @@ async function participantMute(id, action, control) {
 // ---------------------------------------------------------------------------
 // Co-moderators and deleting the room (owner only)
 
-function moderatorsShow(moderators) {
-  ownerTools.list.replaceChildren(
-    ...moderators.map(({ email }) => {
-      const item = testId(element("li", "moderator"), "moderator");
-      item.append(testId(element("span", "moderator-email", email), "moderator-email-text"));
-      const remove = button("Remove", { id: "remove-moderator", onClick: () => moderatorRemove(email, remove) });
-      remove.setAttribute("aria-label", `Remove ${email} as co-moderator`);
-      item.append(remove);
-      return item;
-    }),
-  );
-  if (!moderators.length) ownerTools.list.append(element("li", "hint", "None yet."));
+function moderatorsShow({ moderators, invitations }) {
+  const rows = [
+    ...moderators.map(({ email }) => moderatorItem(email, null)),
+    ...invitations.map(({ email }) => moderatorItem(email, "invited: waiting for them to accept")),
+  ];
+  ownerTools.list.replaceChildren(...rows);
+  if (!rows.length) ownerTools.list.append(element("li", "hint", "None yet."));
+}
+
+// A co-moderator, or (with a note) someone invited who hasn't accepted yet.
+function moderatorItem(email, note) {
+  const item = testId(element("li", "moderator"), note ? "invitation" : "moderator");
+  const who = element("div", "moderator-who");
+  who.append(testId(element("span", "moderator-email", email), "moderator-email-text"));
+  if (note) who.append(testId(element("span", "hint invitation-state", note), "invitation-state"));
+  item.append(who);
+  const label = note ? "Cancel" : "Remove";
+  const remove = button(label, { id: note ? "cancel-invitation" : "remove-moderator" });
+  remove.addEventListener("click", () => moderatorRemove(email, remove));
+  remove.setAttribute("aria-label", note ? `Cancel the invitation to ${email}` : `Remove ${email} as co-moderator`);
+  item.append(remove);
+  return item;
 }
 
 async function moderatorsLoad() {
   try {
-    moderatorsShow((await roomPage.api("GET", "/moderators")).moderators);
+    moderatorsShow(await roomPage.api("GET", "/moderators"));
   } catch (error) {
     moderatorsFailed(error);
   }
@@ -468,9 +532,14 @@ function moderatorsFailed(error) {
   ownerTools.error.hidden = false;
 }
 
-async function moderatorAdd() {
-  await roomPage.api("POST", "/moderators", { email: ownerTools.email.value });
+// The answer is the same whether or not the address has an account: the
+// invitation is emailed either way, and the owner learns nothing from it.
+async function moderatorInvite() {
+  ownerTools.invited.hidden = true;
+  const answer = await roomPage.api("POST", "/moderators", { email: ownerTools.email.value });
   ownerTools.email.value = "";
+  ownerTools.invited.textContent = `Invitation sent to ${answer.invitation.email}.`;
+  ownerTools.invited.hidden = false;
   await moderatorsLoad();
 }
 
@@ -526,6 +595,7 @@ export function moderatorToolsStart(page) {
 
   tools.pause.addEventListener("click", pauseToggle);
   tools.close.addEventListener("click", closedToggle);
+  tools.joining.addEventListener("click", joiningToggle);
   onSubmit(tools.topicForm, tools.settingsError, topicSave);
   onSubmit(tools.slowForm, tools.settingsError, slowModeSave);
   onSubmit(tools.passwordForm, tools.settingsError, passwordSet);
@@ -541,14 +611,14 @@ export function moderatorToolsStart(page) {
   queueLoad();
 
   if (page.isOwner) {
-    onSubmit(ownerTools.form, ownerTools.error, moderatorAdd);
+    onSubmit(ownerTools.form, ownerTools.error, moderatorInvite);
     ownerTools.deleteRoom.addEventListener("click", roomDelete);
     moderatorsLoad();
   }
 
   return {
     roomChanged: toolsShowRoom,
-    participantChanged: participantsApply,
+    participantChanged,
     messageArrived(message) {
       // Approved: it leaves the queue.
       queueRemove(message.id);

@@ -108,7 +108,8 @@ function apply(event) {
 }
 
 const ENDINGS = {
-  locked: "This room now needs a password. Open the room, type it there, then reload this page.",
+  locked: "This page may no longer show the room: it needs a password, or you signed out. Open the room, then reload this page.",
+  removed: "A teacher removed this browser from the room.",
   deleted: "This room was deleted.",
   missing: "This room no longer exists.",
 };

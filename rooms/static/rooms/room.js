@@ -42,6 +42,8 @@ const elements = {
   deleted: byId("room-deleted"),
   closed: byId("room-closed"),
   muted: byId("muted-notice"),
+  removed: byId("removed-notice"),
+  joiningLocked: byId("joining-locked-notice"),
   unlockForm: byId("unlock-form"),
   unlockReason: document.querySelector("[data-testid=unlock-reason]"),
   unlockNickname: byId("unlock-nickname"),
@@ -70,6 +72,8 @@ const state = {
   me: config.me,
   // The room is private and this browser hasn't (or no longer has) its password.
   locked: config.locked,
+  // A teacher removed the participant this browser joined as.
+  removed: config.removed,
   // "deleted" or "missing" once the room is gone for good.
   gone: null,
   showDeleted: false,
@@ -542,7 +546,8 @@ function applyRoom(room) {
 function applyParticipant(participant) {
   if (state.me?.id != null && participant.id === state.me.id) {
     state.me = { ...state.me, ...participant };
-    updateDock();
+    if (participant.removed) removedHere();
+    else updateDock();
   }
   moderatorTools?.participantChanged(participant);
 }
@@ -567,7 +572,11 @@ const stream = new RoomStream({
     if (notice) elements.notice.textContent = notice;
   },
   onEnd(reason) {
-    if (reason === "locked") lockOut(LOCKED_REASON);
+    // A teacher's page losing its access (signed out, or no longer a
+    // co-moderator) is no longer a teacher's page: the server draws the right one.
+    if (reason === "locked" && isModerator) window.location.reload();
+    else if (reason === "locked") lockOut(LOCKED_REASON);
+    else if (reason === "removed") removedHere();
     else roomGone(reason);
   },
 });
@@ -597,6 +606,18 @@ function roomGone(reason) {
   document.getElementById("tools")?.setAttribute("inert", "");
 }
 
+// A teacher removed this participant: they may read a public room (anyone
+// may), but not take part; a private one they may no longer read at all.
+function removedHere() {
+  state.removed = true;
+  state.me = null;
+  stream.stop("removed");
+  for (const post of pendingPosts.values()) post.item.remove();
+  pendingPosts.clear();
+  if (state.room.is_private) historyForget();
+  updateDock();
+}
+
 // The owner deleted the room from this page: no need to wait for the socket to say so.
 function roomDeletedHere() {
   roomGone("deleted");
@@ -619,14 +640,16 @@ function updateDock() {
   const room = state.room;
   const joined = Boolean(state.me);
   const live = !state.gone;
-  // Behind the password prompt, only the prompt matters.
-  const inside = live && !state.locked;
+  // Behind the password prompt, or once removed, only that notice matters.
+  const inside = live && !state.locked && !state.removed;
   elements.deleted.hidden = live;
   elements.closed.hidden = !inside || room.is_open !== false;
   elements.paused.hidden = !inside || !room.is_open || !room.paused;
   elements.muted.hidden = !inside || !room.is_open || isModerator || !state.me?.muted;
-  elements.unlockForm.hidden = !live || !state.locked;
-  elements.joinForm.hidden = !inside || joined || !room.is_open;
+  elements.removed.hidden = !live || !state.removed;
+  elements.unlockForm.hidden = !live || !state.locked || state.removed;
+  elements.joinForm.hidden = !inside || joined || !room.is_open || room.joining_locked;
+  elements.joiningLocked.hidden = !inside || joined || !room.is_open || !room.joining_locked;
   elements.composer.hidden = !inside || !joined;
   // Report buttons only make sense to someone in the room.
   document.body.dataset.joined = joined ? "true" : "false";
@@ -691,6 +714,8 @@ async function joinSend() {
     const answer = await api("POST", "/join", { nickname: elements.nickname.value });
     joined(answer.participant);
   } catch (error) {
+    if (error.code === "removed") return removedHere();
+    if (error.code === "joining_locked") applyRoom({ joining_locked: true });
     if (error.code !== "password_required") throw error;
     elements.unlockNickname.value = elements.nickname.value;
     lockOut(LOCKED_REASON);
@@ -797,6 +822,7 @@ function learnFromRefusal(error) {
   else if (error.code === "room_closed") applyRoom({ is_open: false });
   else if (error.code === "muted" && state.me) applyParticipant({ ...state.me, muted: true });
   else if (error.locksOut) lockOut(LOCKED_REASON);
+  else if (error.code === "removed") removedHere();
   else if (error.status === 401 && !isModerator) rejoinNeeded();
 }
 
@@ -1012,7 +1038,9 @@ closingSchedule();
 updateDock();
 updateListChrome();
 if (isModerator) moderatorTools = await moderatorToolsLoad();
-if (state.locked) {
+if (state.removed && state.room.is_private) {
+  elements.scroller.dataset.stream = "removed";
+} else if (state.locked) {
   elements.scroller.dataset.stream = "locked";
   (elements.unlockNickname.value ? elements.unlockPassword : elements.unlockNickname).focus();
 } else {

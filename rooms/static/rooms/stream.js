@@ -18,7 +18,8 @@ const CLOSE = Object.freeze({
   TOO_SLOW: 1013, // this socket fell behind: resume from lastSeq
   TRY_AGAIN_LATER: 1013, // the server can't start a stream now (its database is down): resume with backoff
   INVALID_SINCE: 4400, // `since` was not a seq: start again from fresh history
-  UNAUTHORIZED: 4401, // the room needs its password (new or changed)
+  UNAUTHORIZED: 4401, // this socket lost its access: the room needs its password, or a teacher signed out or was removed
+  REMOVED: 4403, // a teacher removed this participant: never come back as them
   ROOM_NOT_FOUND: 4404, // no such room
   ROOM_DELETED: 4410, // the room was deleted: never come back
 });
@@ -91,8 +92,8 @@ export function roomApi(roomName) {
 //   reload()        fetch and render fresh history; returns the head seq it was read at
 //   apply(event)    render one event, called strictly in seq order
 //   onHello(room)   the room as the server sees it on (re)connect
-//   onStatus(name, notice)  "connecting" | "live" | "reconnecting" | "locked" | "deleted" | "missing"
-//   onEnd(reason)   the stream stopped for good: "locked" | "deleted" | "missing"
+//   onStatus(name, notice)  "connecting" | "live" | "reconnecting" | "locked" | "removed" | "deleted" | "missing"
+//   onEnd(reason)   the stream stopped for good: "locked" | "removed" | "deleted" | "missing"
 export class RoomStream {
   constructor({ roomName, api, reload, apply, onHello = () => {}, onStatus = () => {}, onEnd = () => {} }) {
     this.roomName = roomName;
@@ -196,6 +197,7 @@ export class RoomStream {
     if (code === CLOSE.ROOM_DELETED) return this.end("deleted", "This room was deleted.");
     if (code === CLOSE.ROOM_NOT_FOUND) return this.end("missing", "This room no longer exists.");
     if (code === CLOSE.UNAUTHORIZED) return this.end("locked", "This room needs its password.");
+    if (code === CLOSE.REMOVED) return this.end("removed", "A teacher removed you from this room.");
     if (code === CLOSE.INVALID_SINCE) this.historyLoaded = false;
     // Any other code, SERVICE_RESTART and TOO_SLOW included, is resumed from lastSeq.
     this.retryLater();
@@ -218,6 +220,10 @@ export class RoomStream {
     if (!(error instanceof ApiError)) return false;
     if (error.locksOut) {
       this.end("locked", "This room needs its password.");
+      return true;
+    }
+    if (error.code === "removed") {
+      this.end("removed", "A teacher removed you from this room.");
       return true;
     }
     if (error.status === 404 && error.code === "room_not_found") {
