@@ -2,10 +2,19 @@
 
 Plain Daphne, on SIGTERM, cancels every consumer without a close frame and
 without running disconnect(), and drops requests in flight. This one, on
-SIGTERM or SIGINT: stops listening (the proxy sends new connections to the
-other processes), closes its sockets with 1012 spread over `drain_seconds`,
-waits up to `http_grace_seconds` for running HTTP requests and closing
-sockets, then stops. A second signal stops at once.
+SIGTERM or SIGINT: stops accepting, closes its sockets with 1012 spread over
+`drain_seconds`, waits up to `http_grace_seconds` for running HTTP requests
+and closing sockets, then stops. A second signal stops at once.
+
+Stopping to accept is where a connection can be lost. Closing a listening
+socket resets every connection the kernel has queued on it but nobody has
+accepted yet (Linux migrates them to another SO_REUSEPORT listener only with
+net.ipv4.tcp_migrate_req=1). So under a supervisor the socket is not ours:
+deploy/cluster opens it and hands it over (`manage.py serve --fd`), each
+process adopts a copy, and stopping closes only that copy. What is queued
+stays queued for the replacement, which accepts from the same socket before
+this process stops (streaming/readiness.py). A process that opened its own
+socket (`--port` alone) closes it, and its queue with it.
 
 Every frame a consumer sends also passes through here, where the socket's
 unsent output is visible (see `handle_reply`).
@@ -26,7 +35,9 @@ from streaming.close_codes import CLOSE_SERVICE_RESTART, CLOSE_TOO_SLOW
 from streaming.http_guard import HttpLimits, guard_connections
 from streaming.hub import room_hub_close
 from streaming.lifecycle import drain_sockets
+from streaming.readiness import announce_when_healthy, supervisor_socket
 from streaming.signals import call_on_signals
+from todaysmeet.health import health_report
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +83,7 @@ class GracefulServer(Server):
         # frame, a hello or a 280-character message, stays well under it.)
         kwargs.setdefault("websocket_max_message_size", 4096)
         kwargs.setdefault("websocket_max_frame_size", 4096)
-        kwargs.setdefault("ready_callable", self._install_signal_handlers)
+        kwargs.setdefault("ready_callable", self._started)
         super().__init__(*args, **kwargs)
         self.drain_seconds = drain_seconds
         self.http_grace_seconds = http_grace_seconds
@@ -81,6 +92,7 @@ class GracefulServer(Server):
         self.draining = False
         self.http_limits = http_limits
         self.listen_failure: str | None = None
+        self._announcing: asyncio.Task | None = None
 
     def listen_success(self, port) -> None:
         self.ports.append(port)
@@ -154,9 +166,12 @@ class GracefulServer(Server):
         )
         self._close(protocol, CLOSE_TOO_SLOW)
 
-    def _install_signal_handlers(self) -> None:
+    def _started(self) -> None:
+        loop = asyncio.get_event_loop()
         # Not loop.add_signal_handler: a busy loop can lose its signals (streaming/signals.py).
-        call_on_signals(asyncio.get_event_loop(), self.begin_shutdown, (signal.SIGTERM, signal.SIGINT))
+        call_on_signals(loop, self.begin_shutdown, (signal.SIGTERM, signal.SIGINT))
+        if supervisor_socket() is not None:
+            self._announcing = loop.create_task(announce_when_healthy(health_report))
 
     def begin_shutdown(self) -> None:
         if self.draining:
@@ -164,8 +179,13 @@ class GracefulServer(Server):
             self.stop()
             return
         self.draining = True
+        if self._announcing is not None:
+            # Never tell a supervisor "ready" on the way out.
+            self._announcing.cancel()
         logger.info("shutting down: no new connections, draining sockets over %.1fs", self.drain_seconds)
         for port in self.ports:
+            # An adopted socket is only closed here, never shut down (Twisted
+            # skips shutdown() for it): its queue stays for the replacement.
             port.stopListening()
         task = asyncio.get_event_loop().create_task(self._drain())
         task.add_done_callback(lambda _: reactor.callLater(0, self.stop))

@@ -148,8 +148,12 @@ class DaphneProcess(Loopback):
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            pass_fds=self.inherited_fds(),
         )
         return self
+
+    def inherited_fds(self) -> tuple[int, ...]:
+        return ()
 
     def wait_until_serving(self, timeout: float = 20) -> DaphneProcess:
         wait_until(self._answers, timeout=timeout, interval=0.05, message=f"server on {self.port} did not start")
@@ -187,24 +191,49 @@ class DaphneProcess(Loopback):
 
 
 class ServeProcess(DaphneProcess):
-    """`manage.py serve`, the production server: drains gracefully on SIGTERM and cuts off slow sockets."""
+    """`manage.py serve`, the production server: drains gracefully on SIGTERM and cuts off slow sockets.
 
-    def __init__(self, *, drain_seconds: float = 1.0, serve_arguments: Sequence[str] = (), **kwargs) -> None:
+    Given a `listener`, it serves that socket (`--fd`), as under deploy/cluster,
+    and may share it with other processes; otherwise it opens its own port.
+    """
+
+    def __init__(
+        self,
+        *,
+        drain_seconds: float = 1.0,
+        serve_arguments: Sequence[str] = (),
+        listener: socket.socket | None = None,
+        **kwargs,
+    ) -> None:
+        if listener is not None:
+            kwargs["port"] = listener.getsockname()[1]
         super().__init__(**kwargs)
         self.drain_seconds = drain_seconds
         self.serve_arguments = list(serve_arguments)
+        self.listener = listener
 
     def command(self) -> list[str]:
+        where = ["--fd", str(self.listener.fileno())] if self.listener else ["--port", str(self.port)]
         return [
             sys.executable,
             str(REPO_ROOT / "manage.py"),
             "serve",
-            "--port",
-            str(self.port),
+            *where,
             "--drain-seconds",
             str(self.drain_seconds),
             *self.serve_arguments,
         ]
+
+    def inherited_fds(self) -> tuple[int, ...]:
+        return (self.listener.fileno(),) if self.listener else ()
+
+
+def listening_socket(backlog: int = 4096) -> socket.socket:
+    """A listening socket on a free loopback port, to hand to `manage.py serve --fd` as deploy/cluster does."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(backlog)
+    return listener
 
 
 def redis_server_path() -> str | None:
@@ -365,17 +394,14 @@ class ClusterProcess:
                 pids[port] = None
         return pids
 
-    def rolling_restart(self, timeout: float = 60) -> subprocess.CompletedProcess:
+    def rolling_restart(self, *arguments: str, timeout: float = 60) -> subprocess.CompletedProcess:
         return subprocess.run(
             [
                 sys.executable,
                 str(REPO_ROOT / "deploy" / "rolling-restart"),
-                "--processes",
-                str(self.processes),
-                "--first-port",
-                str(self.first_port),
                 "--pid-dir",
                 str(self.pid_dir),
+                *arguments,
             ],
             cwd=REPO_ROOT,
             env=self.env,
