@@ -21,6 +21,7 @@ from streaming.close_codes import (
 )
 from streaming.hub import room_hub
 from streaming.lifecycle import is_draining, socket_closed, socket_opened
+from streaming.origin import socket_scheme
 from streaming.snapshot import StartRequest
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,8 @@ def _token_from_query(query_string: bytes) -> str | None:
 def _base_url(scope: dict) -> str:
     headers = dict(scope.get("headers") or [])
     host = headers.get(b"host", b"localhost").decode("latin-1")
-    scheme = "https" if scope.get("scheme") == "wss" else "http"
-    return f"{scheme}://{host}"
+    # Behind the proxy, the scheme the browser used, as for pages: room URLs in frames match the page's.
+    return f"{socket_scheme(scope)}://{host}"
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
