@@ -67,6 +67,21 @@ def pending_output_bytes(transport) -> int:
     return 0
 
 
+class OrderlyClosingWebSocket(WebSocketProtocol):
+    """Daphne's websocket, whose TCP connection ends with a FIN once its close handshake completed.
+
+    Autobahn, as a server, aborts the connection (RST) the moment a client
+    answers the close frame the server sent. A proxy logs each such reset as
+    an error (nginx: "recv() failed (104: Connection reset by peer) while
+    proxying upgraded connection"), one per socket a restart closes with 1012.
+    After a clean handshake nothing is left to send or read, so an orderly
+    close costs nothing; a close the client never answered is still aborted.
+    """
+
+    def _closeConnection(self, abort: bool = False) -> None:
+        super()._closeConnection(abort=abort and not getattr(self, "wasClean", False))
+
+
 class GracefulServer(Server):
     def __init__(
         self,
@@ -97,6 +112,8 @@ class GracefulServer(Server):
     def listen_success(self, port) -> None:
         self.ports.append(port)
         self._guard_http(port)
+        # Daphne's run() has built its websocket factory by now, and nothing has connected yet.
+        self.ws_factory.protocol = OrderlyClosingWebSocket
         super().listen_success(port)
 
     # --- Listening and HTTP connection limits (streaming/http_guard.py) -----

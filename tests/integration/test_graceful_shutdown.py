@@ -30,6 +30,8 @@ SOCKETS = 10
 # Connections the kernel queues while no process accepts: more than Twisted
 # accepts in one go (100), so some are still queued when the process stops.
 QUEUED_CONNECTIONS = 300
+WEBSOCKET_TEXT = 0x1
+WEBSOCKET_CLOSE = 0x8
 
 
 @pytest.fixture
@@ -173,3 +175,59 @@ def test_a_process_that_stops_on_a_handed_over_socket_leaves_everything_queued_t
 
     assert exit_code == 0
     assert statuses == ["200"] * QUEUED_CONNECTIONS
+
+
+def read_frame(connection: socket.socket) -> tuple[int, bytes]:
+    """One unmasked frame from the server: its opcode and payload."""
+
+    def exactly(count: int) -> bytes:
+        data = b""
+        while len(data) < count:
+            chunk = connection.recv(count - len(data))
+            if not chunk:
+                raise ConnectionError("closed mid-frame")
+            data += chunk
+        return data
+
+    first, second = exactly(2)
+    length = second & 0x7F
+    if length == 126:
+        length = int.from_bytes(exactly(2), "big")
+    elif length == 127:
+        length = int.from_bytes(exactly(8), "big")
+    return first & 0x0F, exactly(length)
+
+
+def test_a_socket_closed_for_the_restart_ends_in_an_orderly_close_that_a_proxy_logs_no_error_for(
+    start_servers, classroom
+):
+    (server,) = start_servers(1, redis=None, drain_seconds=0.1)
+    connection = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+    connection.sendall(
+        f"GET /ws/rooms/{classroom.name}/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += connection.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 101")
+    assert read_frame(connection)[0] == WEBSOCKET_TEXT
+
+    server.signal()
+    opcode, payload = read_frame(connection)
+    # The client's answer, as a browser (or nginx, passing it on) sends it: masked, with the same code.
+    mask = b"\x01\x02\x03\x04"
+    connection.sendall(
+        bytes([0x80 | WEBSOCKET_CLOSE, 0x80 | 2])
+        + mask
+        + bytes(a ^ b for a, b in zip(payload[:2], mask[:2], strict=True))
+    )
+    try:
+        end = connection.recv(1)
+    except ConnectionResetError:
+        end = "reset"
+    connection.close()
+
+    assert (opcode, int.from_bytes(payload[:2], "big")) == (WEBSOCKET_CLOSE, CLOSE_SERVICE_RESTART)
+    assert end == b""
