@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import psutil
 import pytest
@@ -102,9 +103,20 @@ def start_cluster(transactional_db, tmp_path):
     """Start `deploy/cluster` over the test database and a Redis; stopped at the end."""
     started: list[ClusterProcess] = []
 
-    def start(processes: int, *, redis: RedisProcess, **environment: str) -> ClusterProcess:
+    def start(
+        processes: int,
+        *,
+        redis: RedisProcess,
+        serve_arguments: Sequence[str] = ("--drain-seconds", "1"),
+        **environment: str,
+    ) -> ClusterProcess:
         overrides = {"REDIS_URL": redis.url, "CHANNEL_LAYER_PREFIX": "test", **environment}
-        cluster = ClusterProcess(processes=processes, env=server_environment(**overrides), run_dir=tmp_path)
+        cluster = ClusterProcess(
+            processes=processes,
+            env=server_environment(**overrides),
+            run_dir=tmp_path,
+            serve_arguments=serve_arguments,
+        )
         started.append(cluster)
         return cluster.start()
 
