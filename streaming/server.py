@@ -47,6 +47,11 @@ logger = logging.getLogger(__name__)
 # see. A chat stream needs far less, and the rest waits, counted, in Twisted.
 WEBSOCKET_KERNEL_SEND_BUFFER = 64 * 1024
 SHUTDOWN_POLL_SECONDS = 0.02
+# How long a client told "service restart" has to answer the close before its
+# connection is aborted, a reset that a proxy logs as an error. Autobahn's
+# 1 s is short for a loaded client (or one behind a loaded proxy), and the
+# drain waits for its sockets anyway.
+RESTART_CLOSE_ANSWER_SECONDS = 5.0
 
 
 def pending_output_bytes(transport) -> int:
@@ -163,6 +168,8 @@ class GracefulServer(Server):
         # which RFC 6455's registry defines and browsers report as they are.
         # sendCloseFrame is the step after its check; it ignores a socket
         # that is already closing.
+        if code == CLOSE_SERVICE_RESTART:
+            protocol.closeHandshakeTimeout = RESTART_CLOSE_ANSWER_SECONDS
         protocol.sendCloseFrame(code=code, isReply=False)
 
     def _cut_off(self, protocol: WebSocketProtocol) -> None:

@@ -13,6 +13,7 @@ misbehave under load.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 
 def _required() -> Iterator[tuple[str, object, tuple[str, ...]]]:
@@ -50,6 +51,9 @@ def _required() -> Iterator[tuple[str, object, tuple[str, ...]]]:
         ("sendCloseFrame", "STATE_CONNECTING", "STATE_OPEN"),
     )
     yield "autobahn twisted WebSocketAdapterProtocol", WebSocketAdapterProtocol, ("_closeConnection",)
+    # Options each socket copies from its factory; the server sets one per socket.
+    options = SimpleNamespace(**dict.fromkeys(autobahn_protocol.WebSocketProtocol.CONFIG_ATTRS_COMMON))
+    yield "autobahn websocket options", options, ("closeHandshakeTimeout",)
     yield "txaio", txaio, ("get_global_log_level",)
     yield (
         "daphne Server",
