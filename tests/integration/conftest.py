@@ -49,6 +49,13 @@ def _wait_for_sessions_to_end() -> None:
         )
 
 
+def _require_redis_server() -> None:
+    if redis_server_path() is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true needs redis-server")
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
+
+
 @pytest.fixture
 def private_redis(tmp_path):
     """A redis-server of this test's own, on a free port, that the test may kill and restart.
@@ -56,11 +63,17 @@ def private_redis(tmp_path):
     Every test that needs Redis gets one, so it runs without REDIS_URL and
     never shares keys with another run.
     """
-    if redis_server_path() is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true needs redis-server")
-        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
+    _require_redis_server()
     redis = RedisProcess(log_path=tmp_path / "redis.log").start()
+    yield redis
+    redis.stop()
+
+
+@pytest.fixture
+def unstarted_redis(tmp_path):
+    """A private redis-server's free port, with nothing behind it until the test starts it."""
+    _require_redis_server()
+    redis = RedisProcess(log_path=tmp_path / "redis.log")
     yield redis
     redis.stop()
 
