@@ -220,6 +220,9 @@ class PagePoster:
         join(self.page, self.nickname)
         expect_live(self.page)
 
+    def room_url(self) -> str | None:
+        return self.page.get_by_test_id("room-url").text_content()
+
     def post_and_wait(self) -> None:
         text = f"{self.nickname} says {len(self.texts)}"
         self.texts.append(text)
@@ -265,6 +268,7 @@ def test_deploys_behind_nginx_show_no_one_an_error_and_lose_nothing(
     ]
     for page in pages:
         page.open()
+    room_url = pages[0].room_url()
     rooms = [
         RoomTraffic(
             classroom,
@@ -357,6 +361,7 @@ def test_deploys_behind_nginx_show_no_one_an_error_and_lose_nothing(
     # The recipe as written, on ports that are not 80 and 443.
     assert redirect.status == 301
     assert redirect.getheader("Location") == f"{nginx.http_url}/{classrooms[0].name}/"
+    assert room_url == f"{nginx.http_url}/{pages[0].room}/"
     assert [error for page in pages for error in page.page_errors] == []
     # The deploys.
     assert len(deploys) == LOAD.deploys
