@@ -34,8 +34,9 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -103,9 +104,20 @@ document.addEventListener("DOMContentLoaded", () => {
 
 
 @pytest.fixture
-def nginx_installed() -> None:
+def start_nginx(tmp_path) -> Iterator[Callable[..., NginxProcess]]:
+    """Start nginx with the recipe in front of `upstream_ports`; it is stopped at the end. Skips without nginx."""
     if nginx_path() is None:
         pytest.skip("nginx is not installed (Debian: apt-get install nginx)")
+    started: list[NginxProcess] = []
+
+    def start(*, upstream_ports: list[int], static_root: Path) -> NginxProcess:
+        nginx = NginxProcess(prefix=tmp_path / "nginx", upstream_ports=upstream_ports, static_root=static_root)
+        started.append(nginx)
+        return nginx.start()
+
+    yield start
+    for nginx in started:
+        nginx.stop()
 
 
 # Students post as fast as the load wants, not as fast as the product allows.
@@ -247,14 +259,12 @@ class PagePoster:
 
 
 def test_deploys_behind_nginx_show_no_one_an_error_and_lose_nothing(
-    nginx_installed, browser, private_redis, start_cluster, recipe_settings, classrooms, tmp_path, monkeypatch
+    start_nginx, browser, private_redis, start_cluster, recipe_settings, classrooms, monkeypatch
 ):
     prepare_release(recipe_settings)
     # The README's deploy/cluster line: no arguments for `manage.py serve` beyond its defaults.
     cluster = start_cluster(2, redis=private_redis, serve_arguments=(), **recipe_settings, **LOAD_SETTINGS)
-    nginx = NginxProcess(
-        prefix=tmp_path / "nginx", upstream_ports=cluster.ports, static_root=tmp_path / "static"
-    ).start()
+    nginx = start_nginx(upstream_ports=cluster.ports, static_root=Path(recipe_settings["STATIC_ROOT"]))
     # The clients in this process trust the self-signed certificate, as a browser told to would.
     monkeypatch.setenv("SSL_CERT_FILE", str(nginx.certificate))
     plain = http.client.HTTPConnection("127.0.0.1", nginx.plain_port, timeout=10)
@@ -344,7 +354,7 @@ def test_deploys_behind_nginx_show_no_one_an_error_and_lose_nothing(
     failed_on_pages = sum(page.page.locator("[data-testid=message][data-state=failed]").count() for page in pages)
     reconnecting = max(page.longest_reconnecting_seconds() for page in pages)
     context.close()
-    nginx.stop()
+    nginx.stop()  # gracefully: every connection is logged once it closed
 
     served = Counter(nginx.statuses_served())
     listeners = [listener for room in rooms for listener in room.listeners]
