@@ -28,6 +28,7 @@ from streaming.close_codes import (
 from streaming.hub import room_hub
 from streaming.identity import socket_identity
 from streaming.lifecycle import is_draining, socket_closed, socket_opened
+from streaming.origin import socket_scheme
 from streaming.publish import SocketSelector
 from streaming.snapshot import StartRequest
 from todaysmeet.errors import is_database_outage
@@ -81,8 +82,8 @@ def _actor_kind(scope: dict) -> str:
 def _base_url(scope: dict) -> str:
     headers = dict(scope.get("headers") or [])
     host = headers.get(b"host", b"localhost").decode("latin-1")
-    scheme = "https" if scope.get("scheme") == "wss" else "http"
-    return f"{scheme}://{host}"
+    # Behind the proxy, the scheme the browser used, as for pages: room URLs in frames match the page's.
+    return f"{socket_scheme(scope)}://{host}"
 
 
 class RoomConsumer(AsyncWebsocketConsumer):

@@ -2,10 +2,19 @@
 
 Plain Daphne, on SIGTERM, cancels every consumer without a close frame and
 without running disconnect(), and drops requests in flight. This one, on
-SIGTERM or SIGINT: stops listening (the proxy sends new connections to the
-other processes), closes its sockets with 1012 spread over `drain_seconds`,
-waits up to `http_grace_seconds` for running HTTP requests and closing
-sockets, then stops. A second signal stops at once.
+SIGTERM or SIGINT: stops accepting, closes its sockets with 1012 spread over
+`drain_seconds`, waits up to `http_grace_seconds` for running HTTP requests
+and closing sockets, then stops. A second signal stops at once.
+
+Stopping to accept is where a connection can be lost. Closing a listening
+socket resets every connection the kernel has queued on it but nobody has
+accepted yet (Linux migrates them to another SO_REUSEPORT listener only with
+net.ipv4.tcp_migrate_req=1). So under a supervisor the socket is not ours:
+deploy/cluster opens it and hands it over (`manage.py serve --fd`), each
+process adopts a copy, and stopping closes only that copy. What is queued
+stays queued for the replacement, which accepts from the same socket before
+this process stops (streaming/readiness.py). A process that opened its own
+socket (`--port` alone) closes it, and its queue with it.
 
 Every frame a consumer sends also passes through here, where the socket's
 unsent output is visible (see `handle_reply`).
@@ -26,7 +35,9 @@ from streaming.close_codes import CLOSE_SERVICE_RESTART, CLOSE_TOO_SLOW
 from streaming.http_guard import HttpLimits, guard_connections
 from streaming.hub import room_hub_close
 from streaming.lifecycle import drain_sockets
+from streaming.readiness import announce_when_healthy, supervisor_socket
 from streaming.signals import call_on_signals
+from todaysmeet.health import health_report
 from todaysmeet.metrics import SLOW_CLIENT_CUTOFFS
 
 logger = logging.getLogger(__name__)
@@ -37,6 +48,11 @@ logger = logging.getLogger(__name__)
 # see. A chat stream needs far less, and the rest waits, counted, in Twisted.
 WEBSOCKET_KERNEL_SEND_BUFFER = 64 * 1024
 SHUTDOWN_POLL_SECONDS = 0.02
+# How long a client told "service restart" has to answer the close before its
+# connection is aborted, a reset that a proxy logs as an error. Autobahn's
+# 1 s is short for a loaded client (or one behind a loaded proxy), and the
+# drain waits for its sockets anyway.
+RESTART_CLOSE_ANSWER_SECONDS = 5.0
 
 
 def pending_output_bytes(transport) -> int:
@@ -57,6 +73,21 @@ def pending_output_bytes(transport) -> int:
     return 0
 
 
+class OrderlyClosingWebSocket(WebSocketProtocol):
+    """Daphne's websocket, whose TCP connection ends with a FIN once its close handshake completed.
+
+    Autobahn, as a server, aborts the connection (RST) the moment a client
+    answers the close frame the server sent. A proxy logs each such reset as
+    an error (nginx: "recv() failed (104: Connection reset by peer) while
+    proxying upgraded connection"), one per socket a restart closes with 1012.
+    After a clean handshake nothing is left to send or read, so an orderly
+    close costs nothing; a close the client never answered is still aborted.
+    """
+
+    def _closeConnection(self, abort: bool = False) -> None:
+        super()._closeConnection(abort=abort and not getattr(self, "wasClean", False))
+
+
 class GracefulServer(Server):
     def __init__(
         self,
@@ -73,7 +104,7 @@ class GracefulServer(Server):
         # frame, a hello or a 280-character message, stays well under it.)
         kwargs.setdefault("websocket_max_message_size", 4096)
         kwargs.setdefault("websocket_max_frame_size", 4096)
-        kwargs.setdefault("ready_callable", self._install_signal_handlers)
+        kwargs.setdefault("ready_callable", self._started)
         super().__init__(*args, **kwargs)
         self.drain_seconds = drain_seconds
         self.http_grace_seconds = http_grace_seconds
@@ -82,10 +113,13 @@ class GracefulServer(Server):
         self.draining = False
         self.http_limits = http_limits
         self.listen_failure: str | None = None
+        self._announcing: asyncio.Task | None = None
 
     def listen_success(self, port) -> None:
         self.ports.append(port)
         self._guard_http(port)
+        # Daphne's run() has built its websocket factory by now, and nothing has connected yet.
+        self.ws_factory.protocol = OrderlyClosingWebSocket
         super().listen_success(port)
 
     # --- Listening and HTTP connection limits (streaming/http_guard.py) -----
@@ -135,6 +169,8 @@ class GracefulServer(Server):
         # which RFC 6455's registry defines and browsers report as they are.
         # sendCloseFrame is the step after its check; it ignores a socket
         # that is already closing.
+        if code == CLOSE_SERVICE_RESTART:
+            protocol.closeHandshakeTimeout = RESTART_CLOSE_ANSWER_SECONDS
         protocol.sendCloseFrame(code=code, isReply=False)
 
     def _cut_off(self, protocol: WebSocketProtocol) -> None:
@@ -156,9 +192,12 @@ class GracefulServer(Server):
         )
         self._close(protocol, CLOSE_TOO_SLOW)
 
-    def _install_signal_handlers(self) -> None:
+    def _started(self) -> None:
+        loop = asyncio.get_event_loop()
         # Not loop.add_signal_handler: a busy loop can lose its signals (streaming/signals.py).
-        call_on_signals(asyncio.get_event_loop(), self.begin_shutdown, (signal.SIGTERM, signal.SIGINT))
+        call_on_signals(loop, self.begin_shutdown, (signal.SIGTERM, signal.SIGINT))
+        if supervisor_socket() is not None:
+            self._announcing = loop.create_task(announce_when_healthy(health_report))
 
     def begin_shutdown(self) -> None:
         if self.draining:
@@ -166,8 +205,13 @@ class GracefulServer(Server):
             self.stop()
             return
         self.draining = True
+        if self._announcing is not None:
+            # Never tell a supervisor "ready" on the way out.
+            self._announcing.cancel()
         logger.info("shutting down: no new connections, draining sockets over %.1fs", self.drain_seconds)
         for port in self.ports:
+            # An adopted socket is only closed here, never shut down (Twisted
+            # skips shutdown() for it): its queue stays for the replacement.
             port.stopListening()
         task = asyncio.get_event_loop().create_task(self._drain())
         task.add_done_callback(lambda _: reactor.callLater(0, self.stop))

@@ -56,6 +56,9 @@ def test_database_url() -> str:
 
 def server_environment(**overrides: str) -> dict[str, str]:
     env = dict(os.environ)
+    # The browser tests turn Django's guard against blocking calls in async
+    # code off for themselves (tests/browser/conftest.py); a server keeps it.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "todaysmeet.settings",
@@ -150,8 +153,12 @@ class DaphneProcess(Loopback):
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            pass_fds=self.inherited_fds(),
         )
         return self
+
+    def inherited_fds(self) -> tuple[int, ...]:
+        return ()
 
     def wait_until_serving(self, timeout: float = 20) -> DaphneProcess:
         wait_until(self._answers, timeout=timeout, interval=0.05, message=f"server on {self.port} did not start")
@@ -189,24 +196,49 @@ class DaphneProcess(Loopback):
 
 
 class ServeProcess(DaphneProcess):
-    """`manage.py serve`, the production server: drains gracefully on SIGTERM and cuts off slow sockets."""
+    """`manage.py serve`, the production server: drains gracefully on SIGTERM and cuts off slow sockets.
 
-    def __init__(self, *, drain_seconds: float = 1.0, serve_arguments: Sequence[str] = (), **kwargs) -> None:
+    Given a `listener`, it serves that socket (`--fd`), as under deploy/cluster,
+    and may share it with other processes; otherwise it opens its own port.
+    """
+
+    def __init__(
+        self,
+        *,
+        drain_seconds: float = 1.0,
+        serve_arguments: Sequence[str] = (),
+        listener: socket.socket | None = None,
+        **kwargs,
+    ) -> None:
+        if listener is not None:
+            kwargs["port"] = listener.getsockname()[1]
         super().__init__(**kwargs)
         self.drain_seconds = drain_seconds
         self.serve_arguments = list(serve_arguments)
+        self.listener = listener
 
     def command(self) -> list[str]:
+        where = ["--fd", str(self.listener.fileno())] if self.listener else ["--port", str(self.port)]
         return [
             sys.executable,
             str(REPO_ROOT / "manage.py"),
             "serve",
-            "--port",
-            str(self.port),
+            *where,
             "--drain-seconds",
             str(self.drain_seconds),
             *self.serve_arguments,
         ]
+
+    def inherited_fds(self) -> tuple[int, ...]:
+        return (self.listener.fileno(),) if self.listener else ()
+
+
+def listening_socket(backlog: int = 4096) -> socket.socket:
+    """A listening socket on a free loopback port, to hand to `manage.py serve --fd` as deploy/cluster does."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(backlog)
+    return listener
 
 
 def redis_server_path() -> str | None:
@@ -367,17 +399,14 @@ class ClusterProcess:
                 pids[port] = None
         return pids
 
-    def rolling_restart(self, timeout: float = 60) -> subprocess.CompletedProcess:
+    def rolling_restart(self, *arguments: str, timeout: float = 60) -> subprocess.CompletedProcess:
         return subprocess.run(
             [
                 sys.executable,
                 str(REPO_ROOT / "deploy" / "rolling-restart"),
-                "--processes",
-                str(self.processes),
-                "--first-port",
-                str(self.first_port),
                 "--pid-dir",
                 str(self.pid_dir),
+                *arguments,
             ],
             cwd=REPO_ROOT,
             env=self.env,
@@ -494,3 +523,169 @@ class PostgresProcess:
         if (self.data / "postmaster.pid").exists():
             self.stop("immediate")
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def nginx_path() -> str | None:
+    # Debian installs it in /usr/sbin, which a non-root PATH may lack.
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+
+
+# The test's stand-in for Debian's /etc/nginx/nginx.conf: what the site file
+# needs around it (events, the http {} block including conf.d/), and paths
+# inside the test's directory. No mime.types here: the site includes its own.
+NGINX_MAIN_CONFIG = """\
+daemon off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log info;
+{user}
+events {{
+    worker_connections 4096;
+}}
+http {{
+    log_format recipe '$status $request_method $request_uri upstream=$upstream_addr:$upstream_status';
+    access_log {prefix}/access.log recipe;
+    client_body_temp_path {prefix}/temp/body;
+    proxy_temp_path {prefix}/temp/proxy;
+    fastcgi_temp_path {prefix}/temp/fastcgi;
+    uwsgi_temp_path {prefix}/temp/uwsgi;
+    scgi_temp_path {prefix}/temp/scgi;
+    include {prefix}/conf.d/*.conf;
+}}
+"""
+ADJUST_MARK = "# [adjust]"
+NGINX_LEVELS_THAT_ALERT = ("[error]", "[crit]", "[alert]", "[emerg]")
+
+
+class NginxProcess:
+    """nginx serving deploy/nginx.conf, changed in its [adjust] lines only, as a child of the test (no daemon).
+
+    It listens on free loopback ports, with a self-signed certificate for
+    127.0.0.1 made by `openssl` as deploy/README.md shows, and proxies to the
+    given upstream ports. `http_url` and `ws_url` are its HTTPS side.
+    """
+
+    def __init__(self, *, prefix: Path, upstream_ports: Sequence[int], static_root: Path) -> None:
+        self.prefix = prefix
+        self.upstream_ports = list(upstream_ports)
+        self.static_root = static_root
+        self.port = free_port()
+        self.plain_port = free_port()
+        self.certificate = prefix / "fullchain.pem"
+        self.private_key = prefix / "privkey.pem"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def http_url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"wss://127.0.0.1:{self.port}"
+
+    @property
+    def error_log(self) -> Path:
+        return self.prefix / "error.log"
+
+    @property
+    def access_log(self) -> Path:
+        return self.prefix / "access.log"
+
+    def site_config(self, recipe: str) -> str:
+        """The recipe with every [adjust] line set for this test, and every other line as it is."""
+        upstreams = iter(self.upstream_ports)
+        lines = []
+        for line in recipe.splitlines():
+            if ADJUST_MARK in line:
+                indent = line[: len(line) - len(line.lstrip())]
+                line = f"{indent}{self._adjusted(line.strip(), upstreams)}  {ADJUST_MARK}"
+            lines.append(line)
+        if next(upstreams, None) is not None:
+            raise AssertionError("deploy/nginx.conf has fewer upstream server lines than the cluster has ports")
+        return "\n".join(lines) + "\n"
+
+    def _adjusted(self, line: str, upstreams) -> str:
+        directive = line.split()[0]
+        if line.startswith("listen [::]"):
+            return "# (no IPv6 in the test)"
+        replacements = {
+            "server": lambda: f"server 127.0.0.1:{next(upstreams)} max_fails=0;",
+            "listen": lambda: (
+                f"listen 127.0.0.1:{self.port} ssl http2;" if "ssl" in line else f"listen 127.0.0.1:{self.plain_port};"
+            ),
+            "server_name": lambda: "server_name 127.0.0.1;",
+            "return": lambda: f"return 301 https://$host:{self.port}$request_uri;",
+            "ssl_certificate": lambda: f"ssl_certificate {self.certificate};",
+            "ssl_certificate_key": lambda: f"ssl_certificate_key {self.private_key};",
+            "alias": lambda: f"alias {self.static_root}/;",
+        }
+        if directive not in replacements:
+            raise AssertionError(f"a marked line of deploy/nginx.conf this test does not know how to adjust: {line}")
+        return replacements[directive]()
+
+    def write_configuration(self) -> Path:
+        for directory in ("conf.d", "temp"):
+            (self.prefix / directory).mkdir(parents=True, exist_ok=True)
+        # Beside the main file, where the site's `include mime.types` finds it, as in /etc/nginx.
+        shutil.copy("/etc/nginx/mime.types", self.prefix / "mime.types")
+        recipe = (REPO_ROOT / "deploy" / "nginx.conf").read_text()
+        (self.prefix / "conf.d" / "todaysmeet.conf").write_text(self.site_config(recipe))
+        # As root, workers would run as nobody, who can't read the test's files.
+        user = "user root;" if os.geteuid() == 0 else ""
+        main = self.prefix / "nginx.conf"
+        main.write_text(NGINX_MAIN_CONFIG.format(prefix=self.prefix, user=user))
+        return main
+
+    def make_certificate(self) -> None:
+        subprocess.run(
+            [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                "-keyout", str(self.private_key), "-out", str(self.certificate),
+            ],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+
+    def start(self, timeout: float = 20) -> NginxProcess:
+        executable = nginx_path()
+        if executable is None:
+            raise RuntimeError("nginx is not installed")
+        main = self.write_configuration()
+        self.make_certificate()
+        command = [executable, "-p", str(self.prefix), "-c", str(main), "-e", str(self.error_log)]
+        checked = subprocess.run([*command, "-t"], capture_output=True, text=True, check=False)
+        if checked.returncode != 0:
+            raise RuntimeError(f"nginx -t refused the configuration:\n{checked.stderr}")
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(self._answers, timeout=timeout, interval=0.05, message="nginx did not start")
+        return self
+
+    def _answers(self) -> bool:
+        if _exited(self.process):
+            raise RuntimeError(f"nginx exited with {self.process.returncode}; see {self.error_log}")
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+        except OSError:
+            return False
+        return True
+
+    def alerting_log_lines(self) -> list[str]:
+        """Error-log lines at error level or above: what an operator's log alert would fire on."""
+        lines = self.error_log.read_text().splitlines()
+        return [line for line in lines if any(level in line for level in NGINX_LEVELS_THAT_ALERT)]
+
+    def statuses_served(self) -> list[int]:
+        """The status of every request nginx answered (a websocket's 101 once it closed)."""
+        return [int(line.split(" ", 1)[0]) for line in self.access_log.read_text().splitlines() if line]
+
+    def stop(self) -> None:
+        if self.process is not None:
+            # QUIT: finish what is open, then exit.
+            self.process.send_signal(signal.SIGQUIT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None

@@ -285,7 +285,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `manage.py collectstatic` puts them for the proxy (deploy/nginx.conf) to serve.
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 
 # --- Security ----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

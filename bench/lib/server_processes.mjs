@@ -7,17 +7,27 @@ import { readFileSync } from "node:fs";
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
-// pid listening on each port, from `ss -ltnp` (same user, so it may see them).
+// The server process listening on each port, from `ss -ltnp` (same user, so
+// it may see them). Under deploy/cluster the supervisor holds each port's
+// socket too, and is not the server.
 export function pidsListeningOn(ports) {
   const output = execFileSync("ss", ["-ltnpH"], { encoding: "utf8" });
   const pids = [];
   for (const port of ports) {
-    const line = output.split("\n").find((row) => new RegExp(`:${port}\\s`).test(row));
-    const match = line?.match(/pid=(\d+)/);
-    if (!match) throw new Error(`no process found listening on port ${port}; pass --pids`);
-    pids.push(Number(match[1]));
+    const line = output.split("\n").find((row) => new RegExp(`:${port}\\s`).test(row)) ?? "";
+    const server = [...line.matchAll(/pid=(\d+)/g)].map((match) => Number(match[1])).find(isServer);
+    if (server === undefined) throw new Error(`no server process found listening on port ${port}; pass --pids`);
+    pids.push(server);
   }
   return pids;
+}
+
+function isServer(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes("serve");
+  } catch {
+    return false;
+  }
 }
 
 export function rssKb(pid) {

@@ -77,6 +77,18 @@ async def test_behind_the_proxy_the_scheme_comes_from_its_header(listen, room, s
     assert await refused(room, handshake_headers("http://meet.school.example", **behind_tls))
 
 
+async def test_behind_the_proxy_room_urls_in_frames_have_the_scheme_and_port_the_page_used(listen, room, settings):
+    settings.ALLOWED_HOSTS = ["meet.school.example"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    behind_tls = {"host": "meet.school.example:8443", "x-forwarded-proto": "https"}
+
+    listener = await listen(
+        room_path(room), headers=handshake_headers("https://meet.school.example:8443", **behind_tls)
+    )
+
+    assert (await listener.next_frame())["room"]["url"] == f"https://meet.school.example:8443/{room.name}/"
+
+
 async def test_a_trusted_origin_connects_and_a_wildcard_covers_subdomains(listen, room, settings):
     settings.CSRF_TRUSTED_ORIGINS = ["https://meet.example.org", "https://*.school.example"]
 

@@ -97,10 +97,7 @@ def server_env() -> dict[str, str]:
 
 @pytest.fixture
 def server(transactional_db, tmp_path, server_env) -> Iterator[LiveServer]:
-    env = server_environment(**server_env)
-    # The server must keep Django's guard against blocking calls in async code.
-    env.pop(ASYNC_UNSAFE, None)
-    live = LiveServer(log_path=tmp_path / "daphne.log", env=env)
+    live = LiveServer(log_path=tmp_path / "daphne.log", env=server_environment(**server_env))
     try:
         # stop() ends the process even if it never answers.
         live.start()

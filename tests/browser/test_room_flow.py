@@ -15,6 +15,8 @@ from tests.browser.people import expect_live, join, log_in, message_with, post, 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 MESSAGES_API = "**/api/rooms/biology/messages"
+# The first try and the resends of stream.js's RESEND_DELAYS_MS.
+SENDS_BEFORE_GIVING_UP = 5
 # Reconnecting waits a jittered backoff after the server is back; allow for it.
 RECONNECT_TIMEOUT_MS = 30_000
 
@@ -215,6 +217,9 @@ def test_a_failed_post_can_be_retried_with_the_same_client_id(open_page, room):
     expect(failed).to_have_attribute("data-state", "failed")
     expect(failed.get_by_test_id("message-error")).to_have_text("Could not reach the server. Check your connection.")
     page.unroute(MESSAGES_API, refuse)
+    # "Not sent" only once the page's own resends, a bounded few, were unanswered too.
+    assert len(refused) == SENDS_BEFORE_GIVING_UP
+    assert {body["client_id"] for body in refused} == {refused[0]["client_id"]}
 
     with page.expect_request(lambda request: request.method == "POST" and "/messages" in request.url) as retry:
         failed.get_by_test_id("retry").click()
@@ -223,6 +228,53 @@ def test_a_failed_post_can_be_retried_with_the_same_client_id(open_page, room):
     expect(failed).to_have_attribute("data-state", "confirmed")
     expect(message_with(page, "second try")).to_have_count(1)
     assert Message.objects.filter(text="second try").count() == 1
+
+
+@pytest.mark.parametrize("proxy_answers", [[502], [503, 502], ["no answer", 503]])
+def test_a_post_no_server_took_is_sent_again_by_itself_and_stored_once(open_page, room, proxy_answers):
+    page = open_page("/biology/")
+    join(page, "sam")
+    sent = []
+    # What nginx answers while the process behind it restarts: its own error page, or nothing.
+    unanswered = iter(proxy_answers)
+
+    def restarting_server(route):
+        sent.append(route.request.post_data_json)
+        answer = next(unanswered, None)
+        if answer is None:
+            route.continue_()
+        elif answer == "no answer":
+            route.abort()
+        else:
+            route.fulfill(status=answer, content_type="text/html", body=f"<html><h1>{answer}</h1></html>")
+
+    page.route(MESSAGES_API, restarting_server)
+    post(page, "sent during a deploy")
+
+    expect(message_with(page, "sent during a deploy")).to_have_attribute("data-state", "confirmed")
+    expect(message_with(page, "sent during a deploy")).to_have_count(1)
+    expect(page.get_by_test_id("message-error")).to_have_count(0)
+    assert [body["client_id"] for body in sent] == [sent[0]["client_id"]] * (len(proxy_answers) + 1)
+    assert Message.objects.filter(text="sent during a deploy").count() == 1
+
+
+def test_a_join_no_server_took_is_sent_again_by_itself(open_page, room):
+    page = open_page("/biology/")
+    sent = []
+
+    def dropped_once(route):
+        sent.append(route.request.post_data_json)
+        if len(sent) == 1:
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/api/rooms/biology/join", dropped_once)
+    join(page, "sam")
+
+    assert sent == [{"nickname": "sam"}, {"nickname": "sam"}]
+    expect(page.get_by_test_id("join-error")).to_be_hidden()
+    assert list(room.participants.values_list("nickname", flat=True)) == ["sam"]
 
 
 def test_a_post_whose_answer_is_lost_is_confirmed_once_by_the_stream(open_page, room):
@@ -246,11 +298,15 @@ def test_a_post_whose_answer_is_lost_is_confirmed_once_by_the_stream(open_page, 
 def test_an_invalid_message_shows_the_servers_reason_and_can_be_edited(open_page, room):
     page = open_page("/biology/")
     join(page, "sam")
+    sent = []
+    page.on("request", lambda request: request.method == "POST" and "/messages" in request.url and sent.append(1))
 
     post(page, "flip \u202e this")
 
     failed = message_with(page, "flip \u202e this")
     expect(failed.get_by_test_id("message-error")).to_have_text("The message contains characters that are not allowed.")
+    # A refusal is an answer: sending it again could not help.
+    assert len(sent) == 1
     failed.get_by_test_id("edit-failed").click()
     expect(failed).to_have_count(0)
     expect(page.get_by_test_id("composer-text")).to_have_value("flip \u202e this")

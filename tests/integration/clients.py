@@ -8,6 +8,7 @@ import json
 import urllib.error
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -158,3 +159,56 @@ async def connect_all(clients: Sequence[StreamClient], *, since: int | None = No
         await client.connect(since=since)
     for client in clients:
         await client.wait_for_hello()
+
+
+class Flood:
+    """Clients asking GET /healthz over fresh connections, each again as soon as it is answered.
+
+    `outcomes` counts every request by its answer's status, or by the error
+    it ended with ("ConnectionResetError", "ConnectionRefusedError", ...).
+    Use it as an async context manager: it floods from entry to exit.
+    """
+
+    REQUEST = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+
+    def __init__(self, port: int, *, clients: int) -> None:
+        self.port = port
+        self.clients = clients
+        self.outcomes: Counter[str] = Counter()
+        self._stopping = False
+        self._tasks: list[asyncio.Task] = []
+
+    async def __aenter__(self) -> Flood:
+        self._tasks = [asyncio.create_task(self._client()) for _ in range(self.clients)]
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        self._stopping = True
+        await asyncio.gather(*self._tasks)
+
+    async def wait_for_answers(self, count: int) -> None:
+        """Until `count` more requests have ended, however."""
+        target = self.outcomes.total() + count
+        async with asyncio.timeout(WAIT_TIMEOUT_SECONDS):
+            while self.outcomes.total() < target:
+                await asyncio.sleep(0.01)
+
+    async def _client(self) -> None:
+        while not self._stopping:
+            try:
+                async with asyncio.timeout(WAIT_TIMEOUT_SECONDS):
+                    outcome = await self._request()
+            except (OSError, TimeoutError) as error:
+                outcome = type(error).__name__
+            self.outcomes[outcome] += 1
+
+    async def _request(self) -> str:
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        try:
+            writer.write(self.REQUEST)
+            await writer.drain()
+            status_line = await reader.readline()
+            await reader.read()
+        finally:
+            writer.close()
+        return status_line.split(b" ")[1].decode() if status_line else "closed without an answer"

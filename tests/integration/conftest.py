@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import psutil
 import pytest
@@ -48,6 +49,13 @@ def _wait_for_sessions_to_end() -> None:
         )
 
 
+def _require_redis_server() -> None:
+    if redis_server_path() is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true needs redis-server")
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
+
+
 @pytest.fixture
 def private_redis(tmp_path):
     """A redis-server of this test's own, on a free port, that the test may kill and restart.
@@ -55,11 +63,17 @@ def private_redis(tmp_path):
     Every test that needs Redis gets one, so it runs without REDIS_URL and
     never shares keys with another run.
     """
-    if redis_server_path() is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI=true needs redis-server")
-        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
+    _require_redis_server()
     redis = RedisProcess(log_path=tmp_path / "redis.log").start()
+    yield redis
+    redis.stop()
+
+
+@pytest.fixture
+def unstarted_redis(tmp_path):
+    """A private redis-server's free port, with nothing behind it until the test starts it."""
+    _require_redis_server()
+    redis = RedisProcess(log_path=tmp_path / "redis.log")
     yield redis
     redis.stop()
 
@@ -102,9 +116,20 @@ def start_cluster(transactional_db, tmp_path):
     """Start `deploy/cluster` over the test database and a Redis; stopped at the end."""
     started: list[ClusterProcess] = []
 
-    def start(processes: int, *, redis: RedisProcess, **environment: str) -> ClusterProcess:
+    def start(
+        processes: int,
+        *,
+        redis: RedisProcess,
+        serve_arguments: Sequence[str] = ("--drain-seconds", "1"),
+        **environment: str,
+    ) -> ClusterProcess:
         overrides = {"REDIS_URL": redis.url, "CHANNEL_LAYER_PREFIX": "test", **environment}
-        cluster = ClusterProcess(processes=processes, env=server_environment(**overrides), run_dir=tmp_path)
+        cluster = ClusterProcess(
+            processes=processes,
+            env=server_environment(**overrides),
+            run_dir=tmp_path,
+            serve_arguments=serve_arguments,
+        )
         started.append(cluster)
         return cluster.start()
 

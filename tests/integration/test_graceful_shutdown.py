@@ -1,10 +1,12 @@
-"""SIGTERM to `manage.py serve`: sockets are told 1012 a few at a time, requests in flight finish, exit 0."""
+"""SIGTERM to `manage.py serve`: sockets are told 1012 a few at a time, requests in flight finish, exit 0;
+nothing queued on a handed-over socket is lost."""
 
 from __future__ import annotations
 
 import asyncio
 import http.client
 import json
+import signal
 import socket
 import threading
 import time
@@ -18,12 +20,17 @@ from rooms.models import Room
 from streaming.close_codes import CLOSE_SERVICE_RESTART
 from tests.integration.clients import StreamClient, connect_all
 from tests.integration.rooms import Classroom, open_classroom
-from tests.servers import wait_until
+from tests.servers import ServeProcess, listening_socket, server_environment, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 DRAIN_SECONDS = 2.0
 SOCKETS = 10
+# Connections the kernel queues while no process accepts: more than Twisted
+# accepts in one go (100), so some are still queued when the process stops.
+QUEUED_CONNECTIONS = 300
+WEBSOCKET_TEXT = 0x1
+WEBSOCKET_CLOSE = 0x8
 
 
 @pytest.fixture
@@ -121,3 +128,101 @@ async def test_sigterm_closes_sockets_with_1012_over_the_drain_finishes_the_post
     # Spread over the drain: not all at once, and all within it (plus slack for a loaded machine).
     assert offsets[-1] - offsets[0] >= DRAIN_SECONDS / 2
     assert offsets[-1] < DRAIN_SECONDS + 3
+
+
+def queued_request(port: int) -> socket.socket:
+    """Connect and send GET /healthz; the kernel completes the handshake whether or not anyone accepts."""
+    client = socket.create_connection(("127.0.0.1", port), timeout=30)
+    client.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    return client
+
+
+def answer_status(client: socket.socket) -> str:
+    try:
+        with client, client.makefile("rb") as answer:
+            status_line = answer.readline()
+    except OSError as error:
+        return type(error).__name__
+    return status_line.split(b" ")[1].decode() if status_line else "closed without an answer"
+
+
+def test_a_process_that_stops_on_a_handed_over_socket_leaves_everything_queued_to_the_next(transactional_db, tmp_path):
+    # The socket is deploy/cluster's: opened outside the processes, which serve it with --fd.
+    listener = listening_socket()
+    environment = server_environment(REDIS_URL="", CHANNEL_LAYER_PREFIX="test")
+    leaving = ServeProcess(listener=listener, env=environment, log_path=tmp_path / "leaving.log")
+    coming = ServeProcess(listener=listener, env=environment, log_path=tmp_path / "coming.log")
+    try:
+        leaving.start()
+        # Frozen, it accepts nothing: every connection from now on waits in the kernel's queue.
+        leaving.signal(signal.SIGSTOP)
+        clients = [queued_request(leaving.port) for _ in range(QUEUED_CONNECTIONS)]
+        leaving.signal(signal.SIGTERM)
+        leaving.signal(signal.SIGCONT)
+        # It drains what it accepted on waking and exits, with most of the queue still waiting.
+        exit_code = leaving.wait(timeout=30)
+        coming.start()
+        statuses = [answer_status(client) for client in clients]
+    finally:
+        leaving.stop()
+        coming.stop()
+        listener.close()
+
+    assert exit_code == 0
+    assert statuses == ["200"] * QUEUED_CONNECTIONS
+
+
+def read_frame(connection: socket.socket) -> tuple[int, bytes]:
+    """One unmasked frame from the server: its opcode and payload."""
+
+    def exactly(count: int) -> bytes:
+        data = b""
+        while len(data) < count:
+            chunk = connection.recv(count - len(data))
+            if not chunk:
+                raise ConnectionError("closed mid-frame")
+            data += chunk
+        return data
+
+    first, second = exactly(2)
+    length = second & 0x7F
+    if length == 126:
+        length = int.from_bytes(exactly(2), "big")
+    elif length == 127:
+        length = int.from_bytes(exactly(8), "big")
+    return first & 0x0F, exactly(length)
+
+
+def test_a_socket_closed_for_the_restart_ends_in_an_orderly_close_that_a_proxy_logs_no_error_for(
+    start_servers, classroom
+):
+    (server,) = start_servers(1, redis=None, drain_seconds=0.1)
+    connection = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+    connection.sendall(
+        f"GET /ws/rooms/{classroom.name}/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += connection.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 101")
+    assert read_frame(connection)[0] == WEBSOCKET_TEXT
+
+    server.signal()
+    opcode, payload = read_frame(connection)
+    # The client's answer, as a browser (or nginx, passing it on) sends it: masked, with the same code.
+    mask = b"\x01\x02\x03\x04"
+    connection.sendall(
+        bytes([0x80 | WEBSOCKET_CLOSE, 0x80 | 2])
+        + mask
+        + bytes(a ^ b for a, b in zip(payload[:2], mask[:2], strict=True))
+    )
+    try:
+        end = connection.recv(1)
+    except ConnectionResetError:
+        end = "reset"
+    connection.close()
+
+    assert (opcode, int.from_bytes(payload[:2], "big")) == (WEBSOCKET_CLOSE, CLOSE_SERVICE_RESTART)
+    assert end == b""

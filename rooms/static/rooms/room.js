@@ -711,7 +711,7 @@ async function joinSend() {
   try {
     // The answer also holds a bearer token; the browser ignores it and keeps
     // using its session cookie, so no secret lands in page storage.
-    const answer = await api("POST", "/join", { nickname: elements.nickname.value });
+    const answer = await api("POST", "/join", { nickname: elements.nickname.value }, { resend: true });
     joined(answer.participant);
   } catch (error) {
     if (error.code === "removed") return removedHere();
@@ -748,10 +748,12 @@ function lockOut(reason) {
 }
 
 async function unlockSend() {
-  const answer = await api("POST", "/join", {
-    nickname: elements.unlockNickname.value,
-    password: elements.unlockPassword.value,
-  });
+  const answer = await api(
+    "POST",
+    "/join",
+    { nickname: elements.unlockNickname.value, password: elements.unlockPassword.value },
+    { resend: true },
+  );
   elements.unlockPassword.value = "";
   state.locked = false;
   // A page that never could read the room knows nothing of it yet.
@@ -796,7 +798,8 @@ async function postSend(clientId) {
   postShowSending(post);
   let answer;
   try {
-    answer = await api("POST", "/messages", { text: post.text, client_id: clientId });
+    // Sent again by itself if no server answered (a restart), then "Not sent" and a Retry button.
+    answer = await api("POST", "/messages", { text: post.text, client_id: clientId }, { resend: true });
   } catch (error) {
     learnFromRefusal(error);
     // The live frame may have confirmed the post while this request failed.

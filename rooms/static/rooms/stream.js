@@ -50,39 +50,63 @@ function csrfToken() {
   return cookie ? decodeURIComponent(cookie.slice(prefix.length)) : "";
 }
 
+// Answers that mean "no server took this request": none at all (0), or the
+// proxy's while a server restarts (502, 503). A request that is safe to send
+// twice is sent again after each of these waits (jittered), then given up.
+const UNANSWERED_STATUSES = new Set([0, 502, 503]);
+const RESEND_DELAYS_MS = [250, 500, 1000, 2000];
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 // A function that calls the room's API with the session cookie and answers
 // the parsed body, or throws ApiError with the server's code and message.
+// With { resend: true } an unanswered request is sent again, as it was, a few
+// times before the error is thrown: only for requests that can't take effect
+// twice. A post carries its client_id; a browser that joins again keeps its
+// participant (a join that took effect unseen leaves at most an unused one).
 export function roomApi(roomName) {
   const base = `/api/rooms/${encodeURIComponent(roomName)}`;
-  return async function api(method, path, body) {
-    const headers = { Accept: "application/json" };
-    if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    let response;
-    try {
-      response = await fetch(base + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        credentials: "same-origin",
-        cache: "no-store",
-      });
-    } catch {
-      throw new ApiError(0, "network", "Could not reach the server. Check your connection.");
+  return async function api(method, path, body, { resend = false } = {}) {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await request(base + path, method, body);
+      } catch (error) {
+        const delay = RESEND_DELAYS_MS[attempt];
+        if (!resend || delay === undefined || !UNANSWERED_STATUSES.has(error.status)) throw error;
+        await pause(delay * (0.5 + Math.random() / 2));
+      }
     }
-    if (response.status === 204) return null;
-    const data = await response.json().catch(() => null);
-    if (!response.ok) {
-      const error = data?.error ?? {};
-      throw new ApiError(
-        response.status,
-        error.code ?? "error",
-        error.message ?? `The server answered ${response.status}.`,
-        error,
-      );
-    }
-    return data;
   };
+}
+
+async function request(url, method, body) {
+  const headers = { Accept: "application/json" };
+  if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, "network", "Could not reach the server. Check your connection.");
+  }
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = data?.error ?? {};
+    throw new ApiError(
+      response.status,
+      error.code ?? "error",
+      error.message ?? `The server answered ${response.status}.`,
+      error,
+    );
+  }
+  return data;
 }
 
 // ---------------------------------------------------------------------------

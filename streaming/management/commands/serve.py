@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from importlib import import_module
 
 from django.conf import settings
@@ -26,6 +27,11 @@ class Command(BaseCommand):
         # Daphne's default backlog of 50 overflows in a reconnect storm and
         # leaves clients waiting on 1 s SYN retransmits.
         parser.add_argument("--backlog", type=int, default=env_int("LISTEN_BACKLOG", 4096, minimum=1))
+        parser.add_argument(
+            "--fd",
+            type=int,
+            help="serve on this inherited listening socket instead of opening one (deploy/cluster passes it)",
+        )
         parser.add_argument("--drain-seconds", type=float, default=3.0)
         parser.add_argument("--http-grace-seconds", type=float, default=10.0)
         parser.add_argument(
@@ -65,6 +71,13 @@ class Command(BaseCommand):
         application = getattr(import_module(module_name), attribute or "application")
 
         host, port = options["host"], options["port"]
+        inherited_fd = options["fd"]
+        if inherited_fd is None:
+            endpoint = f"tcp:port={port}:interface={host}:backlog={options['backlog']}"
+        else:
+            host, port = inherited_listener(inherited_fd)
+            # Twisted adopts a duplicate and closes this descriptor.
+            endpoint = f"fd:fileno={inherited_fd}"
         metrics_port = options["metrics_port"]
         offset = env_int("METRICS_PORT_OFFSET", 0, minimum=0)
         if metrics_port is None and offset:
@@ -74,7 +87,7 @@ class Command(BaseCommand):
             self.stdout.write(f"metrics on http://{options['metrics_host']}:{metrics_port}/metrics")
         server = GracefulServer(
             application=application,
-            endpoints=[f"tcp:port={port}:interface={host}:backlog={options['backlog']}"],
+            endpoints=[endpoint],
             drain_seconds=options["drain_seconds"],
             http_grace_seconds=options["http_grace_seconds"],
             send_buffer_limit=options["send_buffer_limit"],
@@ -92,3 +105,22 @@ class Command(BaseCommand):
         server.run()
         if server.listen_failure is not None:
             raise CommandError(f"Can't listen on {host}:{port} (is the port in use?): {server.listen_failure}")
+
+
+def inherited_listener(fd: int) -> tuple[str, int]:
+    """The host and port of the listening IPv4 TCP socket this process inherited as `fd`."""
+    try:
+        listener = socket.socket(fileno=fd)
+    except OSError as error:
+        raise CommandError(f"--fd {fd} is not an open socket: {error}") from None
+    try:
+        # Twisted's "fd:" endpoint adopts IPv4 sockets only (it takes no other family by name).
+        if (
+            listener.family != socket.AF_INET
+            or listener.type != socket.SOCK_STREAM
+            or not listener.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+        ):
+            raise CommandError(f"--fd {fd} is not a listening IPv4 TCP socket")
+        return listener.getsockname()
+    finally:
+        listener.detach()
