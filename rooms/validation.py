@@ -19,7 +19,23 @@ ROOM_NAME_SEARCH_PATTERN = re.compile(r"[a-z0-9-]*")
 # Names that would shadow a top-level URL or confuse people. The admin's
 # (ADMIN_URL's first segment, whatever the operator chose) is reserved too.
 RESERVED_ROOM_NAMES = frozenset(
-    {"api", "ws", "static", "media", "admin", "accounts", "rooms", "healthz", "metrics", "about", "help", "new"}
+    {
+        "api",
+        "ws",
+        "static",
+        "media",
+        "admin",
+        "accounts",
+        "rooms",
+        "healthz",
+        "metrics",
+        "about",
+        "help",
+        "new",
+        "webhooks",
+        "i18n",
+        "jsi18n",
+    }
 )
 NICKNAME_MAX = 32
 TOPIC_MAX = 200

@@ -406,6 +406,7 @@ def test_user_text_in_the_room_page_is_escaped(client, owner):
     assert room_config(response)["room"]["topic"] == "<script>alert('topic')</script>"
     scripts = re.findall(r"<script\b[^>]*>", content)
     assert scripts == [
+        '<script src="/jsi18n/">',
         '<script id="room-config" type="application/json">',
         '<script type="module" src="/static/rooms/room.js">',
     ]
