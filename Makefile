@@ -4,6 +4,8 @@
 #   make cluster N=2   N server processes on ports $(PORT)+1… over DATABASE_URL/REDIS_URL (see README)
 #   make bench  load scenarios against our server and the naive baseline (docs/performance.md)
 #   make localstripe   the Stripe stand-in on 127.0.0.1:$(LOCALSTRIPE_PORT), for billing in development (docs/billing.md)
+#   make messages      update locale/*/LC_MESSAGES/*.po from the code (needs GNU gettext); then translate, then
+#   make compilemessages   the .mo files the site reads (committed: running the site needs no gettext)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,7 +21,7 @@ SCENARIO ?=
 BENCH_SECONDS ?= 30
 LOCALSTRIPE_PORT ?= 8420
 
-.PHONY: run test cluster bench localstripe lint format check-deploy clean
+.PHONY: run test cluster bench localstripe messages compilemessages lint format check-deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +54,16 @@ bench: $(VENV)/.installed-run bench/node_modules/.package-lock.json
 
 localstripe: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.localstripe_server --port $(LOCALSTRIPE_PORT)
+
+# Both catalogues (templates and Python; the page scripts) of every language in locale/.
+# Which files are read is decided in todaysmeet/management/commands/makemessages.py.
+messages: $(VENV)/.installed-run
+	$(BIN)/python manage.py makemessages --all --domain django --no-obsolete --add-location file
+	$(BIN)/python manage.py makemessages --all --domain djangojs --no-obsolete --add-location file
+
+# Only locale/: not the catalogues of the packages under .venv.
+compilemessages: $(VENV)/.installed-run
+	$(BIN)/python manage.py compilemessages --ignore '.*' --ignore bench
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from accounts.emails import resend_wait, teacher_email_send, teacher_email_send_on_commit
 from accounts.models import SentEmail, Teacher, TeacherToken
@@ -29,15 +30,15 @@ TEACHER_SETTINGS = ("display_name", "newsletter")
 
 def clean_email(email: object) -> str:
     if not isinstance(email, str) or not email.strip():
-        raise Invalid("Give an email address.", field="email")
+        raise Invalid(gettext("Give an email address."), field="email")
     cleaned = email.strip().lower()
     try:
         validate_email(cleaned)
     except ValidationError:
-        raise Invalid("That is not a valid email address.", field="email") from None
+        raise Invalid(gettext("That is not a valid email address."), field="email") from None
     # Django's validator allows up to 320 characters, more than the column holds.
     if len(cleaned) > EMAIL_MAX:
-        raise Invalid(f"An email address is at most {EMAIL_MAX} characters.", field="email")
+        raise Invalid(gettext("An email address is at most %(max)s characters.") % {"max": EMAIL_MAX}, field="email")
     return cleaned
 
 
@@ -65,7 +66,7 @@ def teacher_sign_up(*, email: object, password: object) -> SignUp:
     """
     cleaned_email = clean_email(email)
     if not isinstance(password, str) or not password:
-        raise Invalid("Give a password.", field="password")
+        raise Invalid(gettext("Give a password."), field="password")
     try:
         validate_password(password, user=Teacher(email=cleaned_email))
     except ValidationError as error:
@@ -151,13 +152,15 @@ def teacher_token_issue(*, teacher: Teacher) -> str:
 def clean_display_name(value: object) -> str:
     """The name shown in rooms; empty means "the part of my email before the @"."""
     if not isinstance(value, str):
-        raise Invalid("display_name must be a string.", field="display_name")
+        raise Invalid(gettext("display_name must be a string."), field="display_name")
     name = value.strip()
     if len(name) > DISPLAY_NAME_MAX:
-        raise Invalid(f"A display name is at most {DISPLAY_NAME_MAX} characters.", field="display_name")
+        raise Invalid(
+            gettext("A display name is at most %(max)s characters.") % {"max": DISPLAY_NAME_MAX}, field="display_name"
+        )
     # Control characters, lone surrogates and bidi controls, as for nicknames.
     if any(char in BIDI_CONTROLS or unicodedata.category(char) in {"Cc", "Cs"} for char in name):
-        raise Invalid("The display name contains characters that are not allowed.", field="display_name")
+        raise Invalid(gettext("The display name contains characters that are not allowed."), field="display_name")
     return name
 
 
@@ -165,13 +168,13 @@ def teacher_update(*, teacher: Teacher, changes: Mapping[str, object]) -> Teache
     """Change the teacher's own settings (display name, newsletter); returns the teacher as stored."""
     for key in changes:
         if key not in TEACHER_SETTINGS:
-            raise Invalid(f"“{key}” is not a setting that can be changed here.", field=key)
+            raise Invalid(gettext("“%(key)s” is not a setting that can be changed here.") % {"key": key}, field=key)
     cleaned: dict[str, object] = {}
     if "display_name" in changes:
         cleaned["display_name"] = clean_display_name(changes["display_name"])
     if "newsletter" in changes:
         if not isinstance(changes["newsletter"], bool):
-            raise Invalid("newsletter is true or false.", field="newsletter")
+            raise Invalid(gettext("newsletter is true or false."), field="newsletter")
         cleaned["newsletter"] = changes["newsletter"]
     with transaction.atomic():
         locked = Teacher.objects.select_for_update().get(pk=teacher.pk)
@@ -199,15 +202,15 @@ def teacher_email_verify(*, teacher: Teacher) -> Teacher:
 def teacher_verification_email_send(*, teacher: Teacher) -> None:
     """Send the verification link again, if the address needs it and can receive it."""
     if teacher.email_verified:
-        raise Conflict("Your email address is already verified.", code="already_verified")
+        raise Conflict(gettext("Your email address is already verified."), code="already_verified")
     if not teacher.email_deliverable:
         raise Conflict(
-            "Email to your address bounced, so we can't send the link. Sign up with another address.",
+            gettext("Email to your address bounced, so we can't send the link. Sign up with another address."),
             code="email_undeliverable",
         )
     wait = resend_wait(teacher=teacher, kind=SentEmail.Kind.VERIFICATION)
     if wait is not None:
-        raise RateLimited("We sent a link a moment ago. Check your inbox.", retry_after=wait.total_seconds())
+        raise RateLimited(gettext("We sent a link a moment ago. Check your inbox."), retry_after=wait.total_seconds())
     teacher_email_send(
         teacher=teacher, kind=SentEmail.Kind.VERIFICATION, context={"verify_path": verification_path(teacher)}
     )

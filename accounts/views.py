@@ -14,6 +14,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.translation import gettext
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -112,7 +113,7 @@ def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpRespons
                 teacher = services.teacher_sign_up_confirm(teacher=teacher)
                 auth.login(request, teacher, backend="django.contrib.auth.backends.ModelBackend")
                 return redirect(destination)
-            error, status = "That is not the password chosen when signing up.", 400
+            error, status = gettext("That is not the password chosen when signing up."), 400
     context = {"teacher": teacher, "needs_password": not signed_up_here, "error": error}
     return render(request, "accounts/signup_confirm.html", context, status=status)
 
@@ -146,7 +147,7 @@ def login(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(refused.retry_after)
         return response
     if teacher is None:
-        return _login_page(request, email=email, error="Wrong email or password.", status=400)
+        return _login_page(request, email=email, error=gettext("Wrong email or password."), status=400)
     auth.login(request, teacher)
     return redirect(_next_url(request))
 
@@ -191,7 +192,7 @@ def account(request: HttpRequest) -> HttpResponse:
         except ServiceError as exception:
             error = exception.message
         else:
-            messages.success(request, "Saved.")
+            messages.success(request, gettext("Saved."))
             return redirect("accounts:account")
     context = {
         "teacher": teacher,
@@ -234,7 +235,7 @@ def verification_email(request: HttpRequest) -> HttpResponse:
     except ServiceError as exception:
         messages.error(request, exception.message)
     else:
-        messages.success(request, f"We sent a new link to {request.user.email}.")
+        messages.success(request, gettext("We sent a new link to %(email)s.") % {"email": request.user.email})
     return redirect("accounts:account")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 
 from billing import selectors, services
 from billing.payloads import invoice_payload, plan_payload
@@ -15,7 +16,7 @@ from todaysmeet.errors import Invalid, NotFound
 def _billing_teacher(actor: Actor):
     teacher = teacher_required(actor)
     if not settings.BILLING_ENABLED:
-        raise NotFound("Billing is off on this site: every tool is free.", code="billing_disabled")
+        raise NotFound(gettext("Billing is off on this site: every tool is free."), code="billing_disabled")
     return teacher
 
 

@@ -15,6 +15,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import Teacher
 from billing.selectors import plan_for_teacher
@@ -26,13 +27,13 @@ if TYPE_CHECKING:
 
 # The tools, as error messages name them.
 TEACHER_TOOLS = {
-    "topic": "A room topic",
-    "pause": "Pausing a room",
-    "slow_mode": "Slow mode",
-    "password": "A room password",
-    "mute": "Muting participants",
-    "moderators": "Co-moderators",
-    "transcripts": "Transcripts",
+    "topic": gettext_lazy("A room topic"),
+    "pause": gettext_lazy("Pausing a room"),
+    "slow_mode": gettext_lazy("Slow mode"),
+    "password": gettext_lazy("A room password"),
+    "mute": gettext_lazy("Muting participants"),
+    "moderators": gettext_lazy("Co-moderators"),
+    "transcripts": gettext_lazy("Transcripts"),
 }
 
 
@@ -46,8 +47,11 @@ def require_teacher_tools(*, owner: Teacher, tools: Collection[str]) -> None:
         return
     tool = next(iter(tools))
     raise PaymentRequired(
-        f"{TEACHER_TOOLS[tool]} is part of the Teacher Tools plan. "
-        "The room's owner can upgrade on their account page; turning tools off stays free.",
+        gettext(
+            "%(tool)s is part of the Teacher Tools plan. "
+            "The room's owner can upgrade on their account page; turning tools off stays free."
+        )
+        % {"tool": TEACHER_TOOLS[tool]},
         code="plan_required",
         tool=tool,
         upgrade_url=reverse("accounts:account") + "#plan",

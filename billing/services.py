@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.emails import teacher_email_send_on_commit
 from accounts.models import SentEmail, Teacher
@@ -27,13 +28,13 @@ PAYMENT_METHOD_PATTERN = re.compile(r"pm_[A-Za-z0-9_]{1,250}")
 
 def clean_payment_method(value: object) -> str:
     if not isinstance(value, str) or not PAYMENT_METHOD_PATTERN.fullmatch(value):
-        raise Invalid("payment_method must be a Stripe payment method id (pm_…).", field="payment_method")
+        raise Invalid(gettext("payment_method must be a Stripe payment method id (pm_…)."), field="payment_method")
     return value
 
 
 def _refuse_if_subscribed(customer: Customer | None) -> None:
     if customer is not None and customer.subscriptions.filter(status__in=LIVE_STATUSES).exists():
-        raise Conflict("You already have the Teacher Tools plan.", code="already_subscribed")
+        raise Conflict(gettext("You already have the Teacher Tools plan."), code="already_subscribed")
 
 
 def customer_ensure(*, teacher: Teacher, stripe: StripeSession) -> tuple[Customer, bool]:
@@ -110,7 +111,7 @@ def subscription_cancel(*, teacher: Teacher, cancel: bool = True) -> Subscriptio
     customer = Customer.objects.filter(teacher=teacher).first()
     current = subscription_current(customer) if customer else None
     if current is None or current.status not in LIVE_STATUSES:
-        raise NotFound("You have no Teacher Tools plan to change.", code="no_subscription")
+        raise NotFound(gettext("You have no Teacher Tools plan to change."), code="no_subscription")
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         if current.cancel_at_period_end == cancel:
@@ -119,7 +120,7 @@ def subscription_cancel(*, teacher: Teacher, cancel: bool = True) -> Subscriptio
             data = stripe.subscription_cancel_at_period_end(subscription_id=current.stripe_id, cancel=cancel)
         except NotFound:
             # Stripe ended it before its event reached us.
-            raise NotFound("You have no Teacher Tools plan to change.", code="no_subscription") from None
+            raise NotFound(gettext("You have no Teacher Tools plan to change."), code="no_subscription") from None
         return _subscription_store(locked, data)
 
 
@@ -139,7 +140,7 @@ def subscription_sync(
                 return Subscription.objects.filter(stripe_id=subscription_id).first()
             data = last_known
         if data.get("customer") != locked.stripe_id:
-            raise Invalid(f"Subscription {subscription_id} belongs to another customer.")
+            raise Invalid(gettext("Subscription %(id)s belongs to another customer.") % {"id": subscription_id})
         return _subscription_store(locked, data)
 
 

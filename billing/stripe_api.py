@@ -21,6 +21,7 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import Teacher
 from todaysmeet.errors import Invalid, NotFound, PaymentRequired, Unavailable
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 # Below this, a call can't succeed: give up before starting it.
 CALL_SECONDS_MIN = 0.25
-UNAVAILABLE_MESSAGE = "Billing is unavailable right now; nothing was changed. Try again in a minute."
+UNAVAILABLE_MESSAGE = gettext_lazy("Billing is unavailable right now; nothing was changed. Try again in a minute.")
 
 
 class StripeSession:
@@ -68,7 +69,7 @@ class StripeSession:
             with _translated_errors():
                 self._client().v1.payment_methods.attach(payment_method, params={"customer": customer_id})
         except NotFound:
-            raise Invalid("That card can't be used. Enter it again.", field="payment_method") from None
+            raise Invalid(gettext("That card can't be used. Enter it again."), field="payment_method") from None
         with _translated_errors():
             self._client().v1.customers.update(
                 customer_id, params={"invoice_settings": {"default_payment_method": payment_method}}
@@ -153,13 +154,15 @@ def _translated_errors() -> Iterator[None]:
         yield
     except stripe.CardError as error:
         raise PaymentRequired(
-            error.user_message or "Your card was declined.", code="card_declined", decline_code=error.code
+            error.user_message or gettext("Your card was declined."), code="card_declined", decline_code=error.code
         ) from None
     except stripe.InvalidRequestError as error:
         if error.http_status == 404:
-            raise NotFound(error.user_message or "Stripe has no such object.", code="stripe_not_found") from None
+            raise NotFound(
+                error.user_message or gettext("Stripe has no such object."), code="stripe_not_found"
+            ) from None
         if error.param == "payment_method" or (error.code or "").startswith("payment_method"):
-            raise Invalid("That card can't be used. Enter it again.", field="payment_method") from None
+            raise Invalid(gettext("That card can't be used. Enter it again."), field="payment_method") from None
         logger.error("Stripe refused a request: %s", error)
         raise Unavailable(UNAVAILABLE_MESSAGE, code="billing_unavailable") from None
     except stripe.StripeError as error:

@@ -11,13 +11,14 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Teacher
 from billing import selectors
 from billing.payloads import plan_payload
 from todaysmeet.errors import PaymentRequired
 
-PLAN_PRICE_LABEL = "$5 a month"
+PLAN_PRICE_LABEL = gettext_lazy("$5 a month")
 
 
 def plan_section_context(*, teacher: Teacher) -> dict[str, Any]:

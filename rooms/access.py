@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib.auth import get_user
+from django.utils.translation import gettext
 
 from accounts.models import Teacher
 from accounts.selectors import teacher_for_token
@@ -166,7 +167,7 @@ def room_by_name(*, name: str) -> Room:
     """The room called `name`, whoever asks; private rooms included."""
     room = rooms_named(name).select_related("owner").first()
     if room is None:
-        raise NotFound("There is no room with that name.", code="room_not_found")
+        raise NotFound(gettext("There is no room with that name."), code="room_not_found")
     return room
 
 
@@ -180,7 +181,7 @@ def _readable_required(access: RoomAccess) -> None:
         if access.removed:
             raise removed_error()
         raise Forbidden(
-            "This room is private. Join it with its password.",
+            gettext("This room is private. Join it with its password."),
             code="password_required",
             room={"name": access.room.name, "is_private": True},
         )
@@ -217,8 +218,8 @@ def teacher_required(actor: Actor) -> Teacher:
     if actor.teacher is not None:
         return actor.teacher
     if actor.participant is not None:
-        raise Forbidden("Only teachers can do that.", code="teacher_only")
-    raise Unauthenticated("Sign in as a teacher to do that.")
+        raise Forbidden(gettext("Only teachers can do that."), code="teacher_only")
+    raise Unauthenticated(gettext("Sign in as a teacher to do that."))
 
 
 def _must_join(actor: Actor, room: Room) -> bool:
@@ -228,10 +229,10 @@ def _must_join(actor: Actor, room: Room) -> bool:
 
 
 def removed_error() -> Forbidden:
-    return Forbidden("A teacher removed you from this room.", code="removed")
+    return Forbidden(gettext("A teacher removed you from this room."), code="removed")
 
 
-def room_author(access: RoomAccess, *, verb: str = "post") -> Participant | Teacher:
+def room_author(access: RoomAccess, *, verb: Literal["post", "vote"] = "post") -> Participant | Teacher:
     """The identity that posts (or votes) in the room on behalf of the actor: a teacher before a participant."""
     if access.role is not None:
         return access.actor.teacher
@@ -240,16 +241,23 @@ def room_author(access: RoomAccess, *, verb: str = "post") -> Participant | Teac
     if access.removed:
         raise removed_error()
     if _must_join(access.actor, access.room):
-        raise Unauthenticated(f"Join the room before you {verb}.")
-    raise Forbidden(f"Only this room's participants and teachers can {verb} here.", code="not_participant")
+        raise Unauthenticated(
+            gettext("Join the room before you vote.") if verb == "vote" else gettext("Join the room before you post.")
+        )
+    raise Forbidden(
+        gettext("Only this room's participants and teachers can vote here.")
+        if verb == "vote"
+        else gettext("Only this room's participants and teachers can post here."),
+        code="not_participant",
+    )
 
 
 def _moderator_required(access: RoomAccess) -> None:
     if access.role is not None:
         return
     if access.actor.is_anonymous:
-        raise Unauthenticated("Sign in as one of the room's teachers to do that.")
-    raise Forbidden("Only the room's owner and moderators can do that.", code="not_moderator")
+        raise Unauthenticated(gettext("Sign in as one of the room's teachers to do that."))
+    raise Forbidden(gettext("Only the room's owner and moderators can do that."), code="not_moderator")
 
 
 def _owner_required(access: RoomAccess) -> None:
@@ -257,8 +265,8 @@ def _owner_required(access: RoomAccess) -> None:
     if teacher is not None and teacher.pk == access.room.owner_id:
         return
     if access.actor.is_anonymous:
-        raise Unauthenticated("Sign in as the room's owner to do that.")
-    raise Forbidden("Only the room's owner can do that.", code="not_owner")
+        raise Unauthenticated(gettext("Sign in as the room's owner to do that."))
+    raise Forbidden(gettext("Only the room's owner can do that."), code="not_owner")
 
 
 def message_for_moderator(*, access: RoomAccess, message_id: int) -> Message:
@@ -266,7 +274,7 @@ def message_for_moderator(*, access: RoomAccess, message_id: int) -> Message:
     message = Message.objects.filter(pk=message_id, room=access.room).first()
     if message is None:
         # The same answer for a missing id and one from another room.
-        raise NotFound("There is no such message in this room.", code="message_not_found")
+        raise NotFound(gettext("There is no such message in this room."), code="message_not_found")
     return message
 
 
@@ -282,7 +290,7 @@ def _visible_message(room: Room, message_id: int) -> Message:
         pk=message_id, room=room, status=Message.Status.PUBLISHED, deleted_at__isnull=True
     ).first()
     if message is None:
-        raise NotFound("There is no such message in this room.", code="message_not_found")
+        raise NotFound(gettext("There is no such message in this room."), code="message_not_found")
     return message
 
 
@@ -293,8 +301,8 @@ def message_for_reporter(*, access: RoomAccess, message_id: int) -> tuple[Partic
         if access.removed:
             raise removed_error()
         if _must_join(access.actor, access.room):
-            raise Unauthenticated("Join the room to report a message.")
-        raise Forbidden("Only the room's participants can report messages.", code="not_participant")
+            raise Unauthenticated(gettext("Join the room to report a message."))
+        raise Forbidden(gettext("Only the room's participants can report messages."), code="not_participant")
     return reporter, _visible_message(access.room, message_id)
 
 
@@ -307,7 +315,7 @@ def participant_for_moderator(*, access: RoomAccess, participant_id: int) -> Par
     _moderator_required(access)
     participant = Participant.objects.filter(pk=participant_id, room=access.room).first()
     if participant is None:
-        raise NotFound("There is no such participant in this room.", code="participant_not_found")
+        raise NotFound(gettext("There is no such participant in this room."), code="participant_not_found")
     return participant
 
 
@@ -315,7 +323,7 @@ def report_for_moderator(*, access: RoomAccess, report_id: int) -> Report:
     _moderator_required(access)
     report = Report.objects.filter(pk=report_id, room=access.room).first()
     if report is None:
-        raise NotFound("There is no such report in this room.", code="report_not_found")
+        raise NotFound(gettext("There is no such report in this room."), code="report_not_found")
     return report
 
 
@@ -326,7 +334,7 @@ def invitation_for_teacher(*, actor: Actor, invitation_id: int) -> tuple[Teacher
         ModeratorInvitation.objects.select_related("room__owner").filter(pk=invitation_id, email=teacher.email).first()
     )
     if invitation is None:
-        raise NotFound("There is no such invitation.", code="invitation_not_found")
+        raise NotFound(gettext("There is no such invitation."), code="invitation_not_found")
     return teacher, invitation
 
 

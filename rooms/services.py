@@ -23,6 +23,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 
 from accounts.emails import RESEND_INTERVAL, address_email_send, teacher_email_send
 from accounts.models import SentEmail, Teacher
@@ -98,7 +99,7 @@ def room_create(*, owner: Teacher, name: object, topic: object = None, lifetime:
     cleaned_lifetime = clean_lifetime(lifetime)
     require_teacher_tools(owner=owner, tools=["topic"] if cleaned_topic else [])
     if Room.objects.filter(name=cleaned_name).exists():
-        raise Conflict("That room name is taken.", code="name_taken", field="name")
+        raise Conflict(gettext("That room name is taken."), code="name_taken", field="name")
     created_at = clock.now()
     try:
         with transaction.atomic():
@@ -111,7 +112,7 @@ def room_create(*, owner: Teacher, name: object, topic: object = None, lifetime:
                 closes_at=created_at + LIFETIME_SPANS[cleaned_lifetime],
             )
     except IntegrityError:
-        raise Conflict("That room name is taken.", code="name_taken", field="name") from None
+        raise Conflict(gettext("That room name is taken."), code="name_taken", field="name") from None
 
 
 def room_update(*, room: Room, changes: Mapping[str, object]) -> Room:
@@ -246,9 +247,9 @@ def moderator_invite(*, room: Room, email: object) -> tuple[ModeratorInvitation,
     require_teacher_tools(owner=room.owner, tools=["moderators"])
     cleaned_email = clean_email(email)
     if cleaned_email == room.owner.email:
-        raise Invalid("That is the room's owner, who already runs it.", field="email")
+        raise Invalid(gettext("That is the room's owner, who already runs it."), field="email")
     if RoomModerator.objects.filter(room=room, teacher__email=cleaned_email).exists():
-        raise Conflict("That teacher already co-moderates this room.", code="already_moderator", field="email")
+        raise Conflict(gettext("That teacher already co-moderates this room."), code="already_moderator", field="email")
     now = clock.now()
     with transaction.atomic():
         invitation, created = ModeratorInvitation.objects.select_for_update().get_or_create(
@@ -291,7 +292,7 @@ def moderator_invitation_accept(*, invitation: ModeratorInvitation, teacher: Tea
     """
     if not teacher.email_verified:
         raise Forbidden(
-            "Verify your email address first (your account page sends the link): the invitation went to it.",
+            gettext("Verify your email address first (your account page sends the link): the invitation went to it."),
             code="email_unverified",
         )
     with transaction.atomic():
@@ -367,14 +368,14 @@ def participant_join(
     """
     if room.is_private:
         if password is None or password == "":
-            raise Forbidden("This room is private. Enter its password to join.", code="password_required")
+            raise Forbidden(gettext("This room is private. Enter its password to join."), code="password_required")
         if not isinstance(password, str) or not check_password(password, room.password_hash):
-            raise Forbidden("That is not the room's password.", code="wrong_password", field="password")
+            raise Forbidden(gettext("That is not the room's password."), code="wrong_password", field="password")
     cleaned_nickname = clean_nickname(nickname)
     if nickname_key(cleaned_nickname) in {nickname_key(teacher.name_in_rooms) for teacher in teacher_list(room=room)}:
         # Teachers post under their name too; a student must not pass as one.
         raise Invalid(
-            "That is the name of a teacher in this room. Pick another nickname.",
+            gettext("That is the name of a teacher in this room. Pick another nickname."),
             code="nickname_reserved",
             field="nickname",
         )
@@ -399,7 +400,7 @@ def participant_join(
             participant.save(update_fields=changed)
         return participant, token
     if room.joining_locked:
-        raise Forbidden("The teacher has locked this room: nobody new can join it now.", code="joining_locked")
+        raise Forbidden(gettext("The teacher has locked this room: nobody new can join it now."), code="joining_locked")
     participant = Participant.objects.create(
         room=room,
         nickname=cleaned_nickname,
@@ -501,19 +502,24 @@ def participant_block(*, room: Room, participant: Participant, blocked: bool) ->
 def _admit_participant_post(room: Room, participant: Participant) -> None:
     """Refuse a participant's post the room's rules don't allow, and count it if they do."""
     if participant.password_version != room.password_version:
-        raise Unauthenticated("The room's password changed. Join again.", code="invalid_token")
+        raise Unauthenticated(gettext("The room's password changed. Join again."), code="invalid_token")
     if participant.is_blocked:
         raise removed_error()
     if room.paused:
-        raise Forbidden("The teacher has paused this room.", code="room_paused")
+        raise Forbidden(gettext("The teacher has paused this room."), code="room_paused")
     if participant.muted:
-        raise Forbidden("A teacher has muted you in this room.", code="muted")
+        raise Forbidden(gettext("A teacher has muted you in this room."), code="muted")
     now = clock.now()
     if room.slow_mode_seconds and participant.last_posted_at is not None:
         wait = timedelta(seconds=room.slow_mode_seconds) - (now - participant.last_posted_at)
         if wait > timedelta(0):
             raise RateLimited(
-                f"Slow mode is on: one post every {room.slow_mode_seconds} seconds.",
+                ngettext(
+                    "Slow mode is on: one post every %(seconds)s second.",
+                    "Slow mode is on: one post every %(seconds)s seconds.",
+                    room.slow_mode_seconds,
+                )
+                % {"seconds": room.slow_mode_seconds},
                 code="slow_mode",
                 retry_after=wait.total_seconds(),
             )
@@ -540,11 +546,13 @@ class PostRate:
 def _post_rates() -> tuple[PostRate, PostRate]:
     """The participant's bucket and the address's; read when used, so tests can change the settings."""
     return (
-        PostRate(settings.POST_RATE_BURST, settings.POST_RATE_PER_MINUTE, "You are posting too fast. Wait a moment."),
+        PostRate(
+            settings.POST_RATE_BURST, settings.POST_RATE_PER_MINUTE, gettext("You are posting too fast. Wait a moment.")
+        ),
         PostRate(
             settings.ADDRESS_POST_RATE_BURST,
             settings.ADDRESS_POST_RATE_PER_MINUTE,
-            "Too many posts from your network in this room just now. Wait a moment.",
+            gettext("Too many posts from your network in this room just now. Wait a moment."),
         ),
     )
 
@@ -596,7 +604,7 @@ def _lock_room(room: Room) -> Room:
     locked = Room.objects.select_for_update().filter(pk=room.pk).first()
     if locked is None:
         # Deleted while this request was on its way.
-        raise NotFound("There is no room with that name.", code="room_not_found")
+        raise NotFound(gettext("There is no room with that name."), code="room_not_found")
     return locked
 
 
@@ -656,7 +664,7 @@ def message_post(
         # Only now: a retry gets its original answer whatever text it carries.
         cleaned_text = clean_message_text(text)
         if not locked_room.is_open:
-            raise Forbidden("This room is closed.", code="room_closed")
+            raise Forbidden(gettext("This room is closed."), code="room_closed")
         message = Message(
             room=locked_room,
             participant=author if isinstance(author, Participant) else None,
@@ -701,7 +709,7 @@ def message_approve(*, room: Room, message: Message) -> bool:
         if locked.status == Message.Status.PUBLISHED:
             return False
         if locked.status == Message.Status.REJECTED:
-            raise Conflict("That message was rejected; it can't be published now.", code="message_rejected")
+            raise Conflict(gettext("That message was rejected; it can't be published now."), code="message_rejected")
         # It appears where it is approved: after everything its readers have seen.
         locked.seq = _next_seq(locked_room)
         locked.status = Message.Status.PUBLISHED
@@ -718,7 +726,7 @@ def message_reject(*, room: Room, message: Message) -> bool:
         if locked.status == Message.Status.REJECTED:
             return False
         if locked.status == Message.Status.PUBLISHED:
-            raise Conflict("That message is already published; delete it instead.", code="message_published")
+            raise Conflict(gettext("That message is already published; delete it instead."), code="message_published")
         locked.status = Message.Status.REJECTED
         locked.save(update_fields=["status"])
         _record_event(locked_room, RoomEvent.Type.MESSAGE_REJECTED, message=locked)
@@ -737,7 +745,7 @@ def message_update(*, room: Room, message: Message, changes: Mapping[str, object
         locked = Message.objects.select_for_update().get(pk=message.pk)
         if not locked.is_visible:
             # Deleted since the caller looked.
-            raise NotFound("There is no such message in this room.", code="message_not_found")
+            raise NotFound(gettext("There is no such message in this room."), code="message_not_found")
         if cleaned.pinned and not locked.pinned:
             for other in Message.objects.select_for_update().filter(room=locked_room, pinned=True):
                 other.pinned = False
@@ -763,7 +771,7 @@ def message_vote(*, room: Room, message: Message, voter: Participant | Teacher, 
     the count goes out later, coalesced (votes_flush).
     """
     if not room.is_open:
-        raise Forbidden("This room is closed.", code="room_closed")
+        raise Forbidden(gettext("This room is closed."), code="room_closed")
     key = author_key(voter)
     with transaction.atomic():
         if upvote:
@@ -830,7 +838,7 @@ def _message_delete_locked(locked_room: Room, message: Message, deleted_by: Teac
     locked_message = Message.objects.select_for_update().get(pk=message.pk)
     if locked_message.status == Message.Status.HELD:
         # A deletion is news to everyone; a held post is no news to them yet.
-        raise Conflict("That message is waiting for review: approve or reject it.", code="message_held")
+        raise Conflict(gettext("That message is waiting for review: approve or reject it."), code="message_held")
     if locked_message.is_deleted or locked_message.status == Message.Status.REJECTED:
         return False
     now = clock.now()
@@ -860,10 +868,10 @@ def report_create(*, room: Room, reporter: Participant, message: Message, reason
         if existing is not None:
             return existing, False
         if not Message.objects.filter(pk=message.pk, deleted_at__isnull=True, status=Message.Status.PUBLISHED).exists():
-            raise NotFound("There is no such message in this room.", code="message_not_found")
+            raise NotFound(gettext("There is no such message in this room."), code="message_not_found")
         if _reports_from_address(message, reporter.address_hash) >= settings.REPORTS_PER_ADDRESS_PER_MESSAGE:
             raise Conflict(
-                "This message has already been reported from your network. A teacher will take a look.",
+                gettext("This message has already been reported from your network. A teacher will take a look."),
                 code="already_reported",
             )
         report = Report.objects.create(room=locked_room, message=message, reporter=reporter, reason=cleaned_reason)
@@ -881,7 +889,7 @@ def _reports_from_address(message: Message, address_hash: str) -> int:
 def report_resolve(*, room: Room, report: Report, action: object, resolved_by: Teacher) -> bool:
     """Delete the reported message or dismiss the report; returns False if it was already resolved."""
     if action not in REPORT_ACTIONS:
-        raise Invalid("The action is “delete” or “dismiss”.", field="action")
+        raise Invalid(gettext("The action is “delete” or “dismiss”."), field="action")
     with transaction.atomic():
         locked_room = _lock_room(room)
         locked = Report.objects.select_for_update().get(pk=report.pk)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from rooms.models import Room
 from todaysmeet.errors import Invalid
@@ -114,14 +115,20 @@ def could_be_in_room_name(text: str) -> bool:
 
 def clean_room_name(value: object) -> str:
     if not isinstance(value, str):
-        raise Invalid("A room name is required.", field="name")
+        raise Invalid(gettext("A room name is required."), field="name")
     name = room_name_key(value.strip())
     # Reserved first, so a short one such as "ws" is told why it can't be had.
     if name in RESERVED_ROOM_NAMES or name == settings.ADMIN_URL.split("/", 1)[0]:
-        raise Invalid(f"“{name}” is reserved; pick another name.", code="name_reserved", field="name")
+        raise Invalid(
+            gettext("“%(name)s” is reserved; pick another name.") % {"name": name}, code="name_reserved", field="name"
+        )
     if not is_room_name(name):
         raise Invalid(
-            "A room name is 3–40 lowercase letters, digits and hyphens, starting and ending with a letter or digit.",
+            gettext(
+                "A room name is %(min)s–%(max)s lowercase letters, digits and hyphens,"
+                " starting and ending with a letter or digit."
+            )
+            % {"min": ROOM_NAME_MIN, "max": ROOM_NAME_MAX},
             field="name",
         )
     return name
@@ -131,12 +138,12 @@ def clean_topic(value: object) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise Invalid("The topic must be text.", field="topic")
+        raise Invalid(gettext("The topic must be text."), field="topic")
     topic = value.strip()
     if len(topic) > TOPIC_MAX:
-        raise Invalid(f"The topic is at most {TOPIC_MAX} characters.", field="topic")
+        raise Invalid(gettext("The topic is at most %(max)s characters.") % {"max": TOPIC_MAX}, field="topic")
     if _has_forbidden_characters(topic):
-        raise Invalid("The topic contains characters that are not allowed.", field="topic")
+        raise Invalid(gettext("The topic contains characters that are not allowed."), field="topic")
     return topic
 
 
@@ -179,18 +186,19 @@ def _is_invisible_or_format(nickname: str, index: int) -> bool:
 
 def clean_nickname(value: object) -> str:
     if not isinstance(value, str):
-        raise Invalid("A nickname is required.", field="nickname")
+        raise Invalid(gettext("A nickname is required."), field="nickname")
     nickname = value.strip()
     if not 1 <= len(nickname) <= NICKNAME_MAX:
-        raise Invalid(f"A nickname is 1–{NICKNAME_MAX} characters.", field="nickname")
+        raise Invalid(gettext("A nickname is 1–%(max)s characters.") % {"max": NICKNAME_MAX}, field="nickname")
     if _has_forbidden_characters(nickname) or any(
         _is_invisible_or_format(nickname, index) for index in range(len(nickname))
     ):
         raise Invalid(
-            "The nickname contains invisible or formatting characters that are not allowed.", field="nickname"
+            gettext("The nickname contains invisible or formatting characters that are not allowed."),
+            field="nickname",
         )
     if not any(_is_visible(char) for char in nickname):
-        raise Invalid("A nickname needs at least one visible letter, digit or symbol.", field="nickname")
+        raise Invalid(gettext("A nickname needs at least one visible letter, digit or symbol."), field="nickname")
     return nickname
 
 
@@ -202,15 +210,19 @@ def nickname_key(name: str) -> str:
 
 def clean_message_text(value: object) -> str:
     if not isinstance(value, str):
-        raise Invalid("Message text is required.", field="text")
+        raise Invalid(gettext("Message text is required."), field="text")
     text = value.replace("\r\n", "\n").strip()
     if not text:
-        raise Invalid("A message can't be empty.", field="text")
+        raise Invalid(gettext("A message can't be empty."), field="text")
     # len() counts code points, which is what the page's counter shows too.
     if len(text) > MESSAGE_MAX:
-        raise Invalid(f"A message is at most {MESSAGE_MAX} characters.", code="text_too_long", field="text")
+        raise Invalid(
+            gettext("A message is at most %(max)s characters.") % {"max": MESSAGE_MAX},
+            code="text_too_long",
+            field="text",
+        )
     if _has_forbidden_characters(text, allowed="\n"):
-        raise Invalid("The message contains characters that are not allowed.", field="text")
+        raise Invalid(gettext("The message contains characters that are not allowed."), field="text")
     return text
 
 
@@ -218,11 +230,11 @@ def clean_client_id(value: object) -> uuid.UUID | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise Invalid("client_id must be a UUID string.", field="client_id")
+        raise Invalid(gettext("client_id must be a UUID string."), field="client_id")
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise Invalid("client_id must be a UUID.", field="client_id") from None
+        raise Invalid(gettext("client_id must be a UUID."), field="client_id") from None
 
 
 def clean_lifetime(value: object) -> str:
@@ -230,21 +242,22 @@ def clean_lifetime(value: object) -> str:
         return DEFAULT_LIFETIME
     if value not in Room.Lifetime.values:
         choices = ", ".join(f"“{choice}”" for choice in Room.Lifetime.values)
-        raise Invalid(f"The lifetime is one of {choices}.", field="lifetime")
+        raise Invalid(gettext("The lifetime is one of %(choices)s.") % {"choices": choices}, field="lifetime")
     return value
 
 
 def clean_flag(value: object, *, field: str) -> bool:
     # Only real booleans: a stray "false" string must not pause a room.
     if not isinstance(value, bool):
-        raise Invalid(f"{field} must be true or false.", field=field)
+        raise Invalid(gettext("%(field)s must be true or false.") % {"field": field}, field=field)
     return value
 
 
 def clean_slow_mode_seconds(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SLOW_MODE_MAX_SECONDS:
         raise Invalid(
-            f"slow_mode_seconds is a whole number from 0 to {SLOW_MODE_MAX_SECONDS}.", field="slow_mode_seconds"
+            gettext("slow_mode_seconds is a whole number from 0 to %(max)s.") % {"max": SLOW_MODE_MAX_SECONDS},
+            field="slow_mode_seconds",
         )
     return value
 
@@ -254,12 +267,16 @@ def clean_room_password(value: object) -> str:
     if value is None or value == "":
         return ""
     if not isinstance(value, str):
-        raise Invalid("The password must be text, or null to remove it.", field="password")
+        raise Invalid(gettext("The password must be text, or null to remove it."), field="password")
     # Not trimmed: people type exactly what the teacher wrote on the board.
     if not ROOM_PASSWORD_MIN <= len(value) <= ROOM_PASSWORD_MAX:
-        raise Invalid(f"A room password is {ROOM_PASSWORD_MIN}–{ROOM_PASSWORD_MAX} characters.", field="password")
+        raise Invalid(
+            gettext("A room password is %(min)s–%(max)s characters.")
+            % {"min": ROOM_PASSWORD_MIN, "max": ROOM_PASSWORD_MAX},
+            field="password",
+        )
     if _has_forbidden_characters(value):
-        raise Invalid("The password contains characters that are not allowed.", field="password")
+        raise Invalid(gettext("The password contains characters that are not allowed."), field="password")
     return value
 
 
@@ -267,19 +284,19 @@ def clean_report_reason(value: object) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise Invalid("The reason must be text.", field="reason")
+        raise Invalid(gettext("The reason must be text."), field="reason")
     reason = value.replace("\r\n", "\n").strip()
     if len(reason) > REPORT_REASON_MAX:
-        raise Invalid(f"A reason is at most {REPORT_REASON_MAX} characters.", field="reason")
+        raise Invalid(gettext("A reason is at most %(max)s characters.") % {"max": REPORT_REASON_MAX}, field="reason")
     if _has_forbidden_characters(reason, allowed="\n"):
-        raise Invalid("The reason contains characters that are not allowed.", field="reason")
+        raise Invalid(gettext("The reason contains characters that are not allowed."), field="reason")
     return reason
 
 
 def clean_word_filter(value: object) -> str:
     if value not in Room.WordFilter.values:
         choices = ", ".join(f"“{choice}”" for choice in Room.WordFilter.values)
-        raise Invalid(f"word_filter is one of {choices}.", field="word_filter")
+        raise Invalid(gettext("word_filter is one of %(choices)s.") % {"choices": choices}, field="word_filter")
     return value
 
 
@@ -288,7 +305,10 @@ def clean_blocked_words(value: object) -> str:
     if value is None:
         return ""
     if not isinstance(value, list) or len(value) > BLOCKED_WORDS_MAX:
-        raise Invalid(f"blocked_words is a list of at most {BLOCKED_WORDS_MAX} words.", field="blocked_words")
+        raise Invalid(
+            gettext("blocked_words is a list of at most %(max)s words.") % {"max": BLOCKED_WORDS_MAX},
+            field="blocked_words",
+        )
     words: dict[str, None] = {}
     for raw in value:
         word = raw.strip().lower() if isinstance(raw, str) else ""
@@ -298,7 +318,8 @@ def clean_blocked_words(value: object) -> str:
             or not _has_letters_or_digits(word)
         ):
             raise Invalid(
-                f"Each blocked word is 1–{BLOCKED_WORD_MAX} characters, with at least one letter or digit.",
+                gettext("Each blocked word is 1–%(max)s characters, with at least one letter or digit.")
+                % {"max": BLOCKED_WORD_MAX},
                 field="blocked_words",
             )
         words[word] = None
@@ -330,7 +351,7 @@ class RoomChanges:
 def clean_room_changes(changes: Mapping[str, object]) -> RoomChanges:
     for key in changes:
         if key not in ROOM_SETTINGS:
-            raise Invalid(f"“{key}” is not a room setting that can be changed.", field=key)
+            raise Invalid(gettext("“%(key)s” is not a room setting that can be changed.") % {"key": key}, field=key)
     return RoomChanges(
         topic=clean_topic(changes["topic"]) if "topic" in changes else None,
         paused=clean_flag(changes["paused"], field="paused") if "paused" in changes else None,
@@ -362,7 +383,9 @@ class MessageChanges:
 def clean_message_changes(changes: Mapping[str, object]) -> MessageChanges:
     for key in changes:
         if key not in MESSAGE_SETTINGS:
-            raise Invalid(f"“{key}” is not something about a message that can be changed.", field=key)
+            raise Invalid(
+                gettext("“%(key)s” is not something about a message that can be changed.") % {"key": key}, field=key
+            )
     return MessageChanges(
         pinned=clean_flag(changes["pinned"], field="pinned") if "pinned" in changes else None,
         answered=clean_flag(changes["answered"], field="answered") if "answered" in changes else None,

@@ -14,7 +14,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -44,11 +45,11 @@ QR_MAX_AGE_SECONDS = 24 * 60 * 60
 
 # In the order a teacher reads them, shortest first.
 LIFETIME_LABELS = {
-    Room.Lifetime.TWO_HOURS: "2 hours",
-    Room.Lifetime.ONE_DAY: "1 day",
-    Room.Lifetime.ONE_WEEK: "1 week",
-    Room.Lifetime.ONE_MONTH: "1 month",
-    Room.Lifetime.ONE_YEAR: "1 year",
+    Room.Lifetime.TWO_HOURS: gettext_lazy("2 hours"),
+    Room.Lifetime.ONE_DAY: gettext_lazy("1 day"),
+    Room.Lifetime.ONE_WEEK: gettext_lazy("1 week"),
+    Room.Lifetime.ONE_MONTH: gettext_lazy("1 month"),
+    Room.Lifetime.ONE_YEAR: gettext_lazy("1 year"),
 }
 
 
@@ -75,7 +76,7 @@ def home(request: HttpRequest) -> HttpResponse:
         try:
             room = room_by_name(name=wanted[:ROOM_NAME_MAX])
         except NotFound:
-            error = f"There is no room called “{wanted[:ROOM_NAME_MAX]}”."
+            error = gettext("There is no room called “%(name)s”.") % {"name": wanted[:ROOM_NAME_MAX]}
         else:
             return redirect(room)
     return render(request, "rooms/home.html", {"wanted": wanted, "error": error})
@@ -222,6 +223,8 @@ def room_qr(request: HttpRequest, name: str) -> HttpResponse:
     return response
 
 
+# The footer's language form, rendered after the headers have gone, needs the CSRF cookie set now.
+@ensure_csrf_cookie
 @require_GET
 def transcript(request: HttpRequest, name: str) -> HttpResponse:
     room = _room_or_404(name)
@@ -240,19 +243,28 @@ def transcript(request: HttpRequest, name: str) -> HttpResponse:
         "time_zone": timezone.get_current_timezone_name(),
         "now": clock.now(),
     }
-    chunks = _transcript_chunks(room, header, access.viewer)
+    chunks = _transcript_chunks(request, room, header, access.viewer, language=translation.get_language())
     response = streamed(request, chunks, content_type="text/html; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response
 
 
-def _transcript_chunks(room: Room, header: dict[str, Any], viewer: Viewer) -> Generator[str, None, None]:
+def _transcript_chunks(
+    request: HttpRequest, room: Room, header: dict[str, Any], viewer: Viewer, *, language: str
+) -> Generator[str, None, None]:
     """The page in pieces: a room of any size is rendered a bounded batch at a time.
 
     Each message as this reader may see it: "Anonymous" and starred words for
     the class, names and words as written for the room's teachers.
     """
-    yield render_to_string("rooms/transcript/start.html", header)
+
+    def piece(template: str, context: dict[str, Any]) -> str:
+        # Pieces render after the view returned, each in whatever context the
+        # server steps the stream from: the request's language is set on each.
+        with translation.override(language):
+            return render_to_string(template, context, request=request)
+
+    yield piece("rooms/transcript/start.html", header)
     count = 0
     last_day = None
     batch: list[dict[str, Any]] = []
@@ -263,8 +275,8 @@ def _transcript_chunks(room: Room, header: dict[str, Any], viewer: Viewer) -> Ge
         last_day = day
         count += 1
         if len(batch) >= selectors.TRANSCRIPT_CHUNK_SIZE:
-            yield render_to_string("rooms/transcript/messages.html", {"rows": batch})
+            yield piece("rooms/transcript/messages.html", {"rows": batch})
             batch = []
     if batch:
-        yield render_to_string("rooms/transcript/messages.html", {"rows": batch})
-    yield render_to_string("rooms/transcript/end.html", {"count": count})
+        yield piece("rooms/transcript/messages.html", {"rows": batch})
+    yield piece("rooms/transcript/end.html", {"count": count})

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy, ngettext
 from django_ratelimit.core import get_usage
 from redis.exceptions import RedisError
 
@@ -43,7 +45,8 @@ class Attempts:
     name: str
     per_address_setting: str
     per_target_setting: str
-    refusal: str
+    # Translated when the refusal is made, in the language of the request refused.
+    refusal: Promise
     window_setting: str = "FAILED_ATTEMPT_WINDOW_SECONDS"
     # Whether an address is counted at each target apart, or at all of them together.
     address_per_target: bool = False
@@ -53,19 +56,19 @@ SIGN_IN = Attempts(
     name="sign-in",
     per_address_setting="SIGN_IN_FAILURES_PER_ADDRESS",
     per_target_setting="SIGN_IN_FAILURES_PER_ACCOUNT",
-    refusal="Too many failed sign-ins.",
+    refusal=gettext_lazy("Too many failed sign-ins."),
 )
 ROOM_PASSWORD = Attempts(
     name="room-password",
     per_address_setting="ROOM_PASSWORD_FAILURES_PER_ADDRESS",
     per_target_setting="ROOM_PASSWORD_FAILURES_PER_ROOM",
-    refusal="Too many wrong room passwords.",
+    refusal=gettext_lazy("Too many wrong room passwords."),
 )
 JOINING = Attempts(
     name="join",
     per_address_setting="JOINS_PER_ADDRESS",
     per_target_setting="JOINS_PER_ROOM",
-    refusal="Too many people joined this room from here just now.",
+    refusal=gettext_lazy("Too many people joined this room from here just now."),
     window_setting="JOIN_WINDOW_SECONDS",
     address_per_target=True,
 )
@@ -124,8 +127,11 @@ def refuse_if_over_limit(request: HttpRequest, attempts: Attempts, *, target: st
         if usage["count"] >= usage["limit"]:
             seconds = max(1, usage["time_left"])
             minutes = math.ceil(seconds / 60)
+            wait = ngettext("Try again in %(minutes)s minute.", "Try again in %(minutes)s minutes.", minutes) % {
+                "minutes": minutes
+            }
             raise RateLimited(
-                f"{attempts.refusal} Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+                f"{attempts.refusal} {wait}",
                 code="too_many_attempts",
                 retry_after=seconds,
             )

@@ -1,7 +1,8 @@
 """Errors that services raise and every edge (API, pages, sockets) renders.
 
 Each carries the HTTP status and the stable machine-readable `code` that
-clients switch on; the message is for humans. `error_response` is the one
+clients switch on; the message is for humans, in the request's language
+(gettext when raised: the codes are never translated). `error_response` is the one
 JSON rendering of an error, for the API's views and the middleware alike.
 """
 
@@ -11,6 +12,8 @@ from typing import Any
 
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 
 
 def error_response(code: str, message: str, status: int, **extra: Any) -> JsonResponse:
@@ -25,7 +28,9 @@ class ServiceError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, **extra: Any) -> None:
+    def __init__(self, message: str | Promise, *, code: str | None = None, **extra: Any) -> None:
+        # A lazy message is read now, in the language of the request refused.
+        message = str(message)
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -72,7 +77,7 @@ class RateLimited(ServiceError):
     status = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+    def __init__(self, message: str | Promise, *, retry_after: float, code: str | None = None) -> None:
         # Whole seconds, rounded up, so a client that waits exactly this long succeeds.
         seconds = max(1, int(-(-retry_after // 1)))
         super().__init__(message, code=code, retry_after=seconds)
@@ -110,5 +115,5 @@ def is_database_outage(exception: BaseException) -> bool:
 
 def database_unavailable_response() -> JsonResponse:
     return error_response(
-        "database_unavailable", "The database is unavailable. Try again in a moment.", 503, retry_after=2
+        "database_unavailable", gettext("The database is unavailable. Try again in a moment."), 503, retry_after=2
     )

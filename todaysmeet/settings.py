@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "streaming",
     "billing",
     "webhooks",
+    # The project's own commands (makemessages with the project's ignores).
+    "todaysmeet",
 ]
 
 MIDDLEWARE = [
@@ -285,6 +287,10 @@ if ADMIN_URL and (ADMIN_URL.startswith("/") or not ADMIN_URL.endswith("/") or "/
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The footer's choice outlasts the browser session; no script reads it.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -341,6 +347,7 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

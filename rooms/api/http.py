@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 
 from rooms.access import SESSION_PARTICIPANTS_KEY, Actor, actor_for_session, actor_for_token
@@ -44,9 +45,9 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     try:
         raw = request.body
     except RequestDataTooBig:
-        raise TooLarge("The request body is too large.") from None
+        raise TooLarge(gettext("The request body is too large.")) from None
     if len(raw) > settings.API_MAX_BODY_BYTES:
-        raise TooLarge("The request body is too large.")
+        raise TooLarge(gettext("The request body is too large."))
     if not raw:
         return {}
     try:
@@ -57,9 +58,9 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     except (ValueError, RecursionError):
         # ValueError covers bad syntax and bad UTF-8; RecursionError, nesting
         # deeper than the parser will follow.
-        raise Invalid("The request body is not valid JSON.", code="invalid_json") from None
+        raise Invalid(gettext("The request body is not valid JSON."), code="invalid_json") from None
     if not isinstance(data, dict):
-        raise Invalid("The request body must be a JSON object.", code="invalid_json")
+        raise Invalid(gettext("The request body must be a JSON object."), code="invalid_json")
     return data
 
 
@@ -68,11 +69,18 @@ def query_int(request: HttpRequest, name: str, *, minimum: int, maximum: int | N
     if raw is None:
         return None
     if not INTEGER_PATTERN.fullmatch(raw):
-        raise Invalid(f"{name} must be an integer.", field=name)
+        raise Invalid(gettext("%(name)s must be an integer.") % {"name": name}, field=name)
     value = int(raw)
     if value < minimum or (maximum is not None and value > maximum):
-        bounds = f"{minimum}–{maximum}" if maximum is not None else f"at least {minimum}"
-        raise Invalid(f"{name} must be {bounds}.", field=name)
+        if maximum is None:
+            message = gettext("%(name)s must be at least %(minimum)s.") % {"name": name, "minimum": minimum}
+        else:
+            message = gettext("%(name)s must be %(minimum)s–%(maximum)s.") % {
+                "name": name,
+                "minimum": minimum,
+                "maximum": maximum,
+            }
+        raise Invalid(message, field=name)
     return value
 
 
@@ -81,7 +89,7 @@ def query_flag(request: HttpRequest, name: str) -> bool:
     if raw is None:
         return False
     if raw.lower() not in FLAG_VALUES:
-        raise Invalid(f"{name} must be 1 or 0.", field=name)
+        raise Invalid(gettext("%(name)s must be 1 or 0.") % {"name": name}, field=name)
     return FLAG_VALUES[raw.lower()]
 
 
@@ -97,7 +105,9 @@ def query_choice(
     if raw is None or raw == "":
         return default
     if raw not in choices:
-        raise Invalid(f"{name} must be one of: {', '.join(choices)}.", field=name)
+        raise Invalid(
+            gettext("%(name)s must be one of: %(choices)s.") % {"name": name, "choices": ", ".join(choices)}, field=name
+        )
     return raw
 
 
@@ -107,7 +117,7 @@ def bearer_token(request: HttpRequest) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("Use 'Authorization: Bearer <token>'.", code="invalid_token")
+        raise Unauthenticated(gettext("Use 'Authorization: Bearer <token>'."), code="invalid_token")
     return token.strip()
 
 
@@ -116,7 +126,7 @@ def request_actor(request: HttpRequest) -> Actor:
     if token is not None:
         actor = actor_for_token(token)
         if actor is None:
-            raise Unauthenticated("That token is not valid.", code="invalid_token")
+            raise Unauthenticated(gettext("That token is not valid."), code="invalid_token")
         return actor
     return actor_for_session(user=request.user, session=request.session)
 
@@ -149,14 +159,14 @@ def _check_write(request: HttpRequest) -> None:
     A cookie write must also pass the CSRF token check Django's middleware makes.
     """
     if _has_body(request) and request.content_type != "application/json":
-        raise UnsupportedMediaType("Send the body as JSON, with Content-Type: application/json.")
+        raise UnsupportedMediaType(gettext("Send the body as JSON, with Content-Type: application/json."))
     if "Authorization" in request.headers:
         return
     page = request.headers.get("Origin") or normalized_origin(request.headers.get("Referer", ""))
     if page is not None and not is_trusted_origin(page, own=request_own_origin(request)):
-        raise Forbidden("This request came from a page on another site.", code="csrf_failed")
+        raise Forbidden(gettext("This request came from a page on another site."), code="csrf_failed")
     if settings.SESSION_COOKIE_NAME in request.COOKIES and _csrf_failure(request) is not None:
-        raise Forbidden("CSRF check failed. Reload the page and try again.", code="csrf_failed")
+        raise Forbidden(gettext("CSRF check failed. Reload the page and try again."), code="csrf_failed")
 
 
 def api_endpoint(**views: ApiView) -> Callable[..., HttpResponse]:
@@ -176,7 +186,9 @@ def api_endpoint(**views: ApiView) -> Callable[..., HttpResponse]:
     def endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         view = views.get(request.method)
         if view is None:
-            response = error_response("method_not_allowed", f"{request.method} is not allowed here.", 405)
+            response = error_response(
+                "method_not_allowed", gettext("%(method)s is not allowed here.") % {"method": request.method}, 405
+            )
             response["Allow"] = allow
             return response
         try:

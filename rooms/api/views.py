@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 
 from accounts import services as account_services
 from accounts.sign_in import teacher_sign_in
@@ -95,7 +96,7 @@ def create_token(request: HttpRequest, actor: Actor) -> HttpResponse:
     body = json_body(request)
     teacher = teacher_sign_in(request, email=body.get("email"), password=body.get("password"))
     if teacher is None:
-        raise Unauthenticated("Wrong email or password.", code="invalid_credentials")
+        raise Unauthenticated(gettext("Wrong email or password."), code="invalid_credentials")
     return JsonResponse({"token": account_services.teacher_token_issue(teacher=teacher)})
 
 
@@ -204,10 +205,11 @@ def list_messages(request: HttpRequest, actor: Actor, name: str) -> HttpResponse
     before = query_int(request, "before", minimum=0)
     since = query_int(request, "since", minimum=0)
     if before is not None and since is not None:
-        raise Invalid("Give either before or since, not both.", code="conflicting_cursors")
+        raise Invalid(gettext("Give either before or since, not both."), code="conflicting_cursors")
     if (before is not None or since is not None) and (order == "top" or status == "held"):
         raise Invalid(
-            "The top messages and the review queue come in one page, without cursors.", code="conflicting_cursors"
+            gettext("The top messages and the review queue come in one page, without cursors."),
+            code="conflicting_cursors",
         )
     limit = query_int(request, "limit", minimum=1, maximum=selectors.PAGE_LIMIT_MAX) or selectors.HISTORY_LIMIT_DEFAULT
     viewer = access.viewer
@@ -327,10 +329,10 @@ def list_events(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
     room = access.room
     since = query_int(request, "since", minimum=0)
     if since is None:
-        raise Invalid("since is required.", field="since")
+        raise Invalid(gettext("since is required."), field="since")
     limit = query_int(request, "limit", minimum=1, maximum=selectors.PAGE_LIMIT_MAX)
     if since > room.seq:
-        raise Conflict("since is ahead of this room's stream; reload the history.", code="reset", seq=room.seq)
+        raise Conflict(gettext("since is ahead of this room's stream; reload the history."), code="reset", seq=room.seq)
     events, has_more = selectors.events_since(
         room_id=room.pk, since=since, limit=limit or selectors.EVENTS_LIMIT_DEFAULT
     )

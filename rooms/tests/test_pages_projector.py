@@ -38,8 +38,12 @@ def test_the_projector_is_read_only(client, room):
     content = client.get("/biology/projector/").content.decode()
 
     assert "<textarea" not in content
-    assert "<form" not in content
+    # The footer's language switch is the one form.
+    assert re.findall(r"<form\b[^>]*>", content) == [
+        '<form method="post" action="/i18n/setlang/" class="language-form" data-testid="language-form">'
+    ]
     assert re.findall(r"<script\b[^>]*>", content) == [
+        '<script src="/jsi18n/">',
         '<script id="room-config" type="application/json">',
         '<script type="module" src="/static/rooms/projector.js">',
     ]

@@ -130,8 +130,10 @@ def open_page(browser, server, csp_violations) -> Iterator[Callable[..., Any]]:
     def report_violation(source: dict[str, Any], description: str) -> None:
         csp_violations.append(f"{source['frame'].url}: {description}")
 
-    def open_page(path: str = "/", *, prepare: Callable[[Any], None] | None = None):
-        context = browser.new_context(base_url=server.url)
+    def open_page(path: str = "/", *, prepare: Callable[[Any], None] | None = None, locale: str = "en-US"):
+        # English unless a test asks otherwise: the assertions read English
+        # text, whatever language the machine running them is set to.
+        context = browser.new_context(base_url=server.url, locale=locale)
         contexts.append(context)
         context.expose_binding("reportCspViolation", report_violation)
         context.add_init_script(CSP_VIOLATION_LISTENER)

@@ -271,7 +271,7 @@ def test_deploys_behind_nginx_show_no_one_an_error_and_lose_nothing(
     plain.request("GET", f"/{classrooms[0].name}/")
     redirect = plain.getresponse()
 
-    context = browser.new_context(base_url=nginx.http_url, ignore_https_errors=True)
+    context = browser.new_context(base_url=nginx.http_url, ignore_https_errors=True, locale="en-US")
     pages = [
         PagePoster(context.new_page(), room=classrooms[index % LOAD.rooms].name, nickname=f"chromium {index}")
         for index in range(LOAD.pages)

@@ -1,6 +1,6 @@
 // The plan section of the account page: the card form (Stripe Elements, from
 // STRIPE_JS_URL), subscribing, cancelling and keeping the plan. Server text
-// only ever goes in through textContent.
+// only ever goes in through textContent; ours through gettext() (/jsi18n/).
 
 const config = JSON.parse(document.getElementById("billing-config").textContent);
 const byId = (id) => document.getElementById(id);
@@ -14,7 +14,7 @@ const ui = {
   error: byId("plan-error"),
   saved: byId("plan-saved"),
 };
-const longDate = new Intl.DateTimeFormat(undefined, { dateStyle: "long" });
+const longDate = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { dateStyle: "long" });
 
 function csrfToken() {
   const prefix = "csrftoken=";
@@ -37,21 +37,29 @@ async function billingApi(method, path, body) {
       cache: "no-store",
     });
   } catch {
-    throw new Error("Could not reach the server. Check your connection.");
+    throw new Error(gettext("Could not reach the server. Check your connection."));
   }
   const data = await response.json().catch(() => null);
-  if (!response.ok) throw new Error(data?.error?.message ?? `The server answered ${response.status}.`);
+  if (!response.ok) {
+    const answered = interpolate(gettext("The server answered %(status)s."), { status: response.status }, true);
+    throw new Error(data?.error?.message ?? answered);
+  }
   return data;
 }
 
 function statusText(plan) {
   const end = plan.current_period_end ? longDate.format(new Date(plan.current_period_end)) : null;
   if (plan.tier === "teacher_tools") {
-    if (plan.status === "past_due") return "Your last payment failed. Stripe will try your card again; the tools stay on meanwhile.";
-    if (plan.cancel_at_period_end) return end ? `Cancelled: the tools stay on until ${end}.` : "Cancelled at the end of this period.";
-    return end ? `Renews on ${end}.` : "Active.";
+    if (plan.status === "past_due") {
+      return gettext("Your last payment failed. Stripe will try your card again; the tools stay on meanwhile.");
+    }
+    if (plan.cancel_at_period_end) {
+      if (!end) return gettext("Cancelled at the end of this period.");
+      return interpolate(gettext("Cancelled: the tools stay on until %(date)s."), { date: end }, true);
+    }
+    return end ? interpolate(gettext("Renews on %(date)s."), { date: end }, true) : gettext("Active.");
   }
-  if (plan.status === "canceled") return "Your Teacher Tools plan has ended.";
+  if (plan.status === "canceled") return gettext("Your Teacher Tools plan has ended.");
   return "";
 }
 
@@ -63,8 +71,9 @@ function showPlan(plan) {
   ui.cancel.hidden = !subscribed || plan.cancel_at_period_end;
   ui.resume.hidden = !subscribed || !plan.cancel_at_period_end;
   if (subscribed) {
-    ui.summary.textContent =
-      "Teacher Tools: topic, pause, slow mode, passwords, muting, co-moderators and transcripts are on.";
+    ui.summary.textContent = gettext(
+      "Teacher Tools: topic, pause, slow mode, passwords, muting, co-moderators and transcripts are on.",
+    );
   }
 }
 
@@ -95,7 +104,7 @@ async function act(button, action, doneMessage) {
 
 function mountCardForm() {
   if (typeof window.Stripe !== "function") {
-    showProblem("The card form could not load. Reload the page, or allow js.stripe.com.");
+    showProblem(gettext("The card form could not load. Reload the page, or allow js.stripe.com."));
     ui.subscribe.disabled = true;
     return;
   }
@@ -111,19 +120,27 @@ function mountCardForm() {
         // SetupIntent; the server then subscribes with the card it saved.
         const { client_secret: clientSecret } = await billingApi("POST", "setup-intent");
         const result = await stripe.confirmCardSetup(clientSecret, { payment_method: { card } });
-        if (result.error) throw new Error(result.error.message ?? "Your card was declined.");
+        if (result.error) throw new Error(result.error.message ?? gettext("Your card was declined."));
         return billingApi("POST", "subscription", { payment_method: result.setupIntent.payment_method });
       },
-      "Welcome to Teacher Tools: every tool is on now.",
+      gettext("Welcome to Teacher Tools: every tool is on now."),
     );
   });
 }
 
 ui.cancel.addEventListener("click", () =>
-  act(ui.cancel, () => billingApi("DELETE", "subscription"), "Cancelled. You keep the tools until the period ends."),
+  act(
+    ui.cancel,
+    () => billingApi("DELETE", "subscription"),
+    gettext("Cancelled. You keep the tools until the period ends."),
+  ),
 );
 ui.resume.addEventListener("click", () =>
-  act(ui.resume, () => billingApi("PATCH", "subscription", { cancel_at_period_end: false }), "Your plan continues."),
+  act(
+    ui.resume,
+    () => billingApi("PATCH", "subscription", { cancel_at_period_end: false }),
+    gettext("Your plan continues."),
+  ),
 );
 
 showPlan(config.plan);

@@ -1,17 +1,27 @@
 // Small DOM helpers shared by the page modules (room, teacher tools, projector).
 // User text only ever goes in through textContent, and colours only if they
-// look like one.
+// look like one. Our own text is translated with gettext() (from /jsi18n/).
 
 const COLOR_PATTERN = /^#[0-9a-f]{6}$/i;
 
-const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
-const dayAndTime = new Intl.DateTimeFormat(undefined, {
+// Dates in the page's language: the reader's regional form of it if the
+// browser has one (es-MX for a Mexican browser on the Spanish page), else the plain one.
+function pageLocales() {
+  const page = document.documentElement.lang || "en";
+  const regional = (navigator.languages ?? []).filter((tag) => tag.split("-")[0] === page.split("-")[0]);
+  return [...regional, page];
+}
+
+export const PAGE_LOCALES = pageLocales();
+
+const timeOfDay = new Intl.DateTimeFormat(PAGE_LOCALES, { hour: "numeric", minute: "2-digit" });
+const dayAndTime = new Intl.DateTimeFormat(PAGE_LOCALES, {
   month: "short",
   day: "numeric",
   hour: "numeric",
   minute: "2-digit",
 });
-const fullDate = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "medium" });
+const fullDate = new Intl.DateTimeFormat(PAGE_LOCALES, { dateStyle: "full", timeStyle: "medium" });
 
 export function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -57,14 +67,29 @@ export function colorMarker(color) {
   return marker;
 }
 
+// The name a message shows: an anonymous post reaches the class as
+// "Anonymous" (in English, as the API says it), shown in the page's language.
+export function shownNickname(message) {
+  return message.anonymous && message.participant_id == null ? gettext("Anonymous") : message.nickname;
+}
+
 // Nickname with its marker, and a badge for the room's teachers.
-export function authorLabel({ nickname, color, role }) {
+export function authorLabel(message) {
   const label = element("span", "author");
-  label.append(colorMarker(color), testId(element("span", "nickname", nickname), "message-nickname"));
-  if (role === "owner" || role === "moderator") {
-    label.append(testId(element("span", "badge", "teacher"), "teacher-badge"));
+  const nickname = testId(element("span", "nickname", shownNickname(message)), "message-nickname");
+  label.append(colorMarker(message.color), nickname);
+  if (message.role === "owner" || message.role === "moderator") {
+    label.append(testId(element("span", "badge", gettext("teacher")), "teacher-badge"));
   }
   return label;
+}
+
+// A translated sentence with an element in it, where "%(name)s" stands.
+export function sentenceWith(template, name, node) {
+  const [before, after = ""] = template.split(`%(${name})s`);
+  const sentence = document.createDocumentFragment();
+  sentence.append(before, node, after);
+  return sentence;
 }
 
 export async function withDisabled(control, task) {

@@ -8,7 +8,18 @@
 // moderatorToolsStart is handed. The conversation itself, evidence and the
 // Delete button on each message included, stays room.js's.
 
-import { authorLabel, button, colorMarker, element, onSubmit, testId, timeElement, withDisabled } from "./dom.js";
+import {
+  PAGE_LOCALES,
+  authorLabel,
+  button,
+  colorMarker,
+  element,
+  onSubmit,
+  sentenceWith,
+  testId,
+  timeElement,
+  withDisabled,
+} from "./dom.js";
 
 const byId = (id) => document.getElementById(id);
 const tools = {
@@ -86,29 +97,33 @@ function coalesced(task) {
 // ---------------------------------------------------------------------------
 // Room settings
 
-const closesAtFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+const closesAtFormat = new Intl.DateTimeFormat(PAGE_LOCALES, { dateStyle: "medium", timeStyle: "short" });
 
 function toolsShowRoom(shown) {
   room = shown;
   const parts = [];
-  if (room.is_open === false) parts.push("Closed");
-  else if (room.paused) parts.push("Open, paused");
-  else parts.push("Open");
+  if (room.is_open === false) parts.push(gettext("Closed"));
+  else if (room.paused) parts.push(gettext("Open, paused"));
+  else parts.push(gettext("Open"));
   if (room.closes_at) {
-    const when = closesAtFormat.format(new Date(room.closes_at));
-    parts.push(room.is_open === false ? `closed ${when}` : `closes ${when}`);
+    const closing = room.is_open === false ? gettext("closed %(when)s") : gettext("closes %(when)s");
+    parts.push(interpolate(closing, { when: closesAtFormat.format(new Date(room.closes_at)) }, true));
   }
-  parts.push(room.is_private ? "private (password)" : "public");
-  if (room.slow_mode_seconds > 0) parts.push(`slow mode ${room.slow_mode_seconds} s`);
-  if (room.joining_locked) parts.push("joining locked");
+  parts.push(room.is_private ? gettext("private (password)") : gettext("public"));
+  if (room.slow_mode_seconds > 0) {
+    parts.push(interpolate(gettext("slow mode %(seconds)s s"), { seconds: room.slow_mode_seconds }, true));
+  }
+  if (room.joining_locked) parts.push(gettext("joining locked"));
   tools.status.textContent = `${parts.join(" · ")}.`;
-  tools.pause.textContent = room.paused ? "Resume room" : "Pause room";
+  tools.pause.textContent = room.paused ? gettext("Resume room") : gettext("Pause room");
   tools.pause.setAttribute("aria-pressed", room.paused ? "true" : "false");
-  tools.joining.textContent = room.joining_locked ? "Unlock joining" : "Lock joining";
+  tools.joining.textContent = room.joining_locked ? gettext("Unlock joining") : gettext("Lock joining");
   tools.joining.setAttribute("aria-pressed", room.joining_locked ? "true" : "false");
-  tools.close.textContent = room.is_open === false ? "Reopen room" : "Close room now";
+  tools.close.textContent = room.is_open === false ? gettext("Reopen room") : gettext("Close room now");
   tools.passwordClear.hidden = !room.is_private;
-  tools.passwordForm.querySelector("#password-set").textContent = room.is_private ? "Change" : "Set";
+  tools.passwordForm.querySelector("#password-set").textContent = room.is_private
+    ? pgettext("a password", "Change")
+    : pgettext("a password", "Set");
   tools.review.checked = Boolean(room.review);
   tools.anonymous.checked = Boolean(room.anonymous);
   tools.wordFilter.value = room.word_filter ?? "off";
@@ -138,59 +153,60 @@ async function roomChange(changes, saved) {
 
 function pauseToggle() {
   return withDisabled(tools.pause, () =>
-    roomChange({ paused: !room.paused }, room.paused ? "Room resumed." : "Room paused."),
+    roomChange({ paused: !room.paused }, room.paused ? gettext("Room resumed.") : gettext("Room paused.")),
   );
 }
 
 function closedToggle() {
   const reopen = room.is_open === false;
-  return withDisabled(tools.close, () => roomChange({ closed: !reopen }, reopen ? "Room reopened." : "Room closed."));
+  const saved = reopen ? gettext("Room reopened.") : gettext("Room closed.");
+  return withDisabled(tools.close, () => roomChange({ closed: !reopen }, saved));
 }
 
 function joiningToggle() {
   const lock = !room.joining_locked;
-  return withDisabled(tools.joining, () =>
-    roomChange({ joining_locked: lock }, lock ? "Joining locked: nobody new can join." : "Anyone may join again."),
-  );
+  const saved = lock ? gettext("Joining locked: nobody new can join.") : gettext("Anyone may join again.");
+  return withDisabled(tools.joining, () => roomChange({ joining_locked: lock }, saved));
 }
 
 function topicSave() {
-  return roomChange({ topic: tools.topicInput.value }, "Topic saved.");
+  return roomChange({ topic: tools.topicInput.value }, gettext("Topic saved."));
 }
 
 function slowModeSave() {
   const seconds = Number(tools.slowInput.value || 0);
-  return roomChange({ slow_mode_seconds: seconds }, seconds ? `Slow mode: ${seconds} s.` : "Slow mode off.");
+  const saved = seconds
+    ? interpolate(gettext("Slow mode: %(seconds)s s."), { seconds }, true)
+    : gettext("Slow mode off.");
+  return roomChange({ slow_mode_seconds: seconds }, saved);
 }
 
 async function passwordSet() {
-  if (await roomChange({ password: tools.passwordInput.value }, "Password set. The room is private.")) {
+  if (await roomChange({ password: tools.passwordInput.value }, gettext("Password set. The room is private."))) {
     tools.passwordInput.value = "";
   }
 }
 
 function passwordClear() {
-  return withDisabled(tools.passwordClear, () => roomChange({ password: null }, "The room is public again."));
+  return withDisabled(tools.passwordClear, () => roomChange({ password: null }, gettext("The room is public again.")));
 }
 
 function reviewToggle() {
   const review = tools.review.checked;
-  return withDisabled(tools.review, () =>
-    roomChange({ review }, review ? "Posts wait for your review." : "Posts appear at once."),
-  );
+  const saved = review ? gettext("Posts wait for your review.") : gettext("Posts appear at once.");
+  return withDisabled(tools.review, () => roomChange({ review }, saved));
 }
 
 function anonymousToggle() {
   const anonymous = tools.anonymous.checked;
-  return withDisabled(tools.anonymous, () =>
-    roomChange({ anonymous }, anonymous ? "New posts are anonymous to the class." : "New posts show names."),
-  );
+  const saved = anonymous ? gettext("New posts are anonymous to the class.") : gettext("New posts show names.");
+  return withDisabled(tools.anonymous, () => roomChange({ anonymous }, saved));
 }
 
 const WORD_FILTER_SAVED = {
-  off: "Word filter off.",
-  hold: "Posts with blocked words wait for your review.",
-  mask: "Blocked words are starred.",
+  off: gettext("Word filter off."),
+  hold: gettext("Posts with blocked words wait for your review."),
+  mask: gettext("Blocked words are starred."),
 };
 
 function wordFilterSave() {
@@ -203,7 +219,8 @@ function blockedWordsSave() {
     .split("\n")
     .map((word) => word.trim())
     .filter(Boolean);
-  return roomChange({ blocked_words: words }, `${words.length} blocked word${words.length === 1 ? "" : "s"} saved.`);
+  const saved = ngettext("%(count)s blocked word saved.", "%(count)s blocked words saved.", words.length);
+  return roomChange({ blocked_words: words }, interpolate(saved, { count: words.length }, true));
 }
 
 // ---------------------------------------------------------------------------
@@ -221,7 +238,11 @@ function queueLoad() {
       tools.queueError.hidden = true;
     })
     .catch((error) => {
-      tools.queueError.textContent = `Could not load the queue: ${error.message}`;
+      tools.queueError.textContent = interpolate(
+        gettext("Could not load the queue: %(reason)s"),
+        { reason: error.message },
+        true,
+      );
       tools.queueError.hidden = false;
     });
 }
@@ -232,11 +253,15 @@ function queueAdd(message) {
   item.dataset.id = message.id;
   const meta = element("div", "message-meta");
   meta.append(authorLabel(message), timeElement(message.created_at));
-  if (message.filtered) meta.append(testId(element("span", "badge", "word filter"), "filtered-badge"));
+  if (message.filtered) meta.append(testId(element("span", "badge", gettext("word filter")), "filtered-badge"));
   const actions = element("div", "tool-buttons");
   actions.append(
-    button("Approve", { className: "small", id: "approve", onClick: () => queueDecide(item, message.id, "approve") }),
-    button("Reject", { id: "reject", onClick: () => queueDecide(item, message.id, "reject") }),
+    button(gettext("Approve"), {
+      className: "small",
+      id: "approve",
+      onClick: () => queueDecide(item, message.id, "approve"),
+    }),
+    button(gettext("Reject"), { id: "reject", onClick: () => queueDecide(item, message.id, "reject") }),
   );
   item.append(meta, testId(element("p", "message-text", message.text), "queued-text"), actions);
   queueRows.set(message.id, item);
@@ -263,7 +288,9 @@ async function queueDecide(item, id, action) {
     queueRemove(id);
     tools.queueError.hidden = true;
   } catch (error) {
-    tools.queueError.textContent = `Could not ${action}: ${error.message}`;
+    const failed =
+      action === "approve" ? gettext("Could not approve: %(reason)s") : gettext("Could not reject: %(reason)s");
+    tools.queueError.textContent = interpolate(failed, { reason: error.message }, true);
     tools.queueError.hidden = false;
     for (const control of item.querySelectorAll("button")) control.disabled = false;
   }
@@ -280,12 +307,16 @@ function queueHeard(message) {
 // Pinning and answering, beside each message's Delete
 
 function messageActions(message) {
-  const pin = button("Pin", { className: "small secondary", id: "pin-message" });
-  const answered = button("Answered", { className: "small secondary", id: "mark-answered" });
+  const pin = button(gettext("Pin"), { className: "small secondary", id: "pin-message" });
+  const answered = button(gettext("Answered"), { className: "small secondary", id: "mark-answered" });
   pin.addEventListener("click", () => messageToggle(pin, "pinned"));
   answered.addEventListener("click", () => messageToggle(answered, "answered"));
-  pin.setAttribute("aria-label", `Pin or unpin the message from ${message.nickname}`);
-  answered.setAttribute("aria-label", `Mark the message from ${message.nickname} answered or not`);
+  const author = { nickname: message.nickname };
+  pin.setAttribute("aria-label", interpolate(gettext("Pin or unpin the message from %(nickname)s"), author, true));
+  answered.setAttribute(
+    "aria-label",
+    interpolate(gettext("Mark the message from %(nickname)s answered or not"), author, true),
+  );
   return [pin, answered];
 }
 
@@ -313,7 +344,11 @@ const reportsRefresh = coalesced(async () => {
     reportsShow(answer.reports);
     tools.reportsError.hidden = true;
   } catch (error) {
-    tools.reportsError.textContent = `Could not load reports: ${error.message}`;
+    tools.reportsError.textContent = interpolate(
+      gettext("Could not load reports: %(reason)s"),
+      { reason: error.message },
+      true,
+    );
     tools.reportsError.hidden = false;
   }
 });
@@ -333,24 +368,28 @@ function reportItem(report) {
   const author = element("div", "message-meta");
   author.append(authorLabel(message));
   if (message.created_at) author.append(timeElement(message.created_at));
-  if (message.deleted) author.append(element("span", "deleted-note", "Deleted"));
+  if (message.deleted) author.append(element("span", "deleted-note", gettext("Deleted")));
   quoted.append(author, testId(element("p", "message-text", message.text ?? ""), "report-message-text"));
   const by = element("p", "report-by");
-  by.append("Reported by ", colorMarker(report.reporter?.color));
-  by.append(testId(element("strong", null, report.reporter?.nickname ?? "someone"), "report-reporter"));
+  const reporter = document.createDocumentFragment();
+  reporter.append(
+    colorMarker(report.reporter?.color),
+    testId(element("strong", null, report.reporter?.nickname ?? gettext("someone")), "report-reporter"),
+  );
+  by.append(sentenceWith(gettext("Reported by %(reporter)s"), "reporter", reporter));
   if (report.created_at) by.append(" ", timeElement(report.created_at));
   const reason = testId(
-    element("p", report.reason ? "report-reason" : "report-reason hint", report.reason || "No reason given."),
+    element("p", report.reason ? "report-reason" : "report-reason hint", report.reason || gettext("No reason given.")),
     "report-reason",
   );
   const actions = element("div", "tool-buttons");
   actions.append(
-    button("Delete message", {
+    button(gettext("Delete message"), {
       className: "small danger",
       id: "resolve-delete",
       onClick: () => reportResolve(item, report.id, "delete"),
     }),
-    button("Dismiss", { id: "resolve-dismiss", onClick: () => reportResolve(item, report.id, "dismiss") }),
+    button(gettext("Dismiss"), { id: "resolve-dismiss", onClick: () => reportResolve(item, report.id, "dismiss") }),
   );
   item.append(quoted, by, reason, actions);
   return item;
@@ -363,7 +402,11 @@ async function reportResolve(item, reportId, action) {
     item.remove();
     tools.reportsError.hidden = true;
   } catch (error) {
-    tools.reportsError.textContent = `Could not resolve the report: ${error.message}`;
+    tools.reportsError.textContent = interpolate(
+      gettext("Could not resolve the report: %(reason)s"),
+      { reason: error.message },
+      true,
+    );
     tools.reportsError.hidden = false;
     for (const control of item.querySelectorAll("button")) control.disabled = false;
   }
@@ -383,7 +426,11 @@ const participantsLoad = coalesced(async () => {
     for (const participant of answer.participants) participantsApply(participant);
     tools.participantsError.hidden = true;
   } catch (error) {
-    tools.participantsError.textContent = `Could not load participants: ${error.message}`;
+    tools.participantsError.textContent = interpolate(
+      gettext("Could not load participants: %(reason)s"),
+      { reason: error.message },
+      true,
+    );
     tools.participantsError.hidden = false;
   }
 });
@@ -429,20 +476,26 @@ function participantItem(participant) {
   const who = element("div", "participant-who");
   who.append(colorMarker(participant.color));
   who.append(testId(element("span", "nickname", participant.nickname), "participant-nickname"));
-  if (participant.removed) who.append(testId(element("span", "badge muted", "removed"), "participant-removed"));
-  else if (participant.muted) who.append(testId(element("span", "badge muted", "muted"), "participant-muted"));
+  if (participant.removed) {
+    who.append(testId(element("span", "badge muted", gettext("removed")), "participant-removed"));
+  } else if (participant.muted) {
+    who.append(testId(element("span", "badge muted", gettext("muted")), "participant-muted"));
+  }
   const details = element("div", "hint participant-details");
   const posts = participant.post_count ?? 0;
-  details.append(testId(element("span", null, `${posts} post${posts === 1 ? "" : "s"}`), "participant-posts"));
-  if (participant.joined_at) details.append(" · joined ", timeElement(participant.joined_at));
+  const postCount = interpolate(ngettext("%(count)s post", "%(count)s posts", posts), { count: posts }, true);
+  details.append(testId(element("span", null, postCount), "participant-posts"));
+  if (participant.joined_at) {
+    details.append(" · ", sentenceWith(gettext("joined %(time)s"), "time", timeElement(participant.joined_at)));
+  }
   const actions = element("div", "tool-buttons");
   if (participant.removed) {
-    actions.append(participantAction(participant, "unblock", "Allow back", "small secondary"));
+    actions.append(participantAction(participant, "unblock", "small secondary"));
   } else {
-    const [action, label] = participant.muted ? ["unmute", "Unmute"] : ["mute", "Mute"];
+    const action = participant.muted ? "unmute" : "mute";
     actions.append(
-      participantAction(participant, action, label, participant.muted ? "small" : "small secondary"),
-      participantAction(participant, "block", "Remove", "small danger"),
+      participantAction(participant, action, participant.muted ? "small" : "small secondary"),
+      participantAction(participant, "block", "small danger"),
     );
   }
   item.append(who, actions, details);
@@ -455,30 +508,51 @@ function participantItem(participant) {
 // window; sometimes a classmate who came late, whom the teacher may unmute.
 function mutedFromNote(participant) {
   const note = testId(element("p", "hint participant-muted-from"), "participant-muted-from");
-  note.append(
-    "Muted on joining: same network as ",
-    element("strong", null, participant.muted_from.nickname),
-    ", who was muted before. Unmute if this is someone else.",
+  const template = gettext(
+    "Muted on joining: same network as %(nickname)s, who was muted before. Unmute if this is someone else.",
   );
+  note.append(sentenceWith(template, "nickname", element("strong", null, participant.muted_from.nickname)));
   return note;
 }
 
+// Each action's button, its name for a screen reader, and what a refusal says.
 const PARTICIPANT_ACTIONS = {
-  mute: "mute",
-  unmute: "unmute",
-  block: "remove",
-  unblock: "allow back",
+  mute: {
+    label: gettext("Mute"),
+    named: gettext("Mute %(nickname)s"),
+    failed: gettext("Could not mute: %(reason)s"),
+  },
+  unmute: {
+    label: gettext("Unmute"),
+    named: gettext("Unmute %(nickname)s"),
+    failed: gettext("Could not unmute: %(reason)s"),
+  },
+  block: {
+    label: pgettext("a participant", "Remove"),
+    named: gettext("Remove %(nickname)s"),
+    failed: gettext("Could not remove: %(reason)s"),
+  },
+  unblock: {
+    label: gettext("Allow back"),
+    named: gettext("Allow back %(nickname)s"),
+    failed: gettext("Could not allow back: %(reason)s"),
+  },
 };
 
-function participantAction(participant, action, label, className) {
+function participantAction(participant, action, className) {
+  const { label, named } = PARTICIPANT_ACTIONS[action];
   const control = button(label, { className, id: action, onClick: () => participantAct(participant, action, control) });
-  control.setAttribute("aria-label", `${label} ${participant.nickname}`);
+  control.setAttribute("aria-label", interpolate(named, { nickname: participant.nickname }, true));
   return control;
 }
 
 async function participantAct(participant, action, control) {
   // Removing ends their connection at once and can't be undone from their side: confirm it.
-  const question = `Remove ${participant.nickname} from the room? They can't post or join until you allow them back.`;
+  const question = interpolate(
+    gettext("Remove %(nickname)s from the room? They can't post or join until you allow them back."),
+    { nickname: participant.nickname },
+    true,
+  );
   if (action === "block" && !window.confirm(question)) return;
   control.disabled = true;
   try {
@@ -487,7 +561,11 @@ async function participantAct(participant, action, control) {
     tools.participantsError.hidden = true;
   } catch (error) {
     control.disabled = false;
-    tools.participantsError.textContent = `Could not ${PARTICIPANT_ACTIONS[action]}: ${error.message}`;
+    tools.participantsError.textContent = interpolate(
+      PARTICIPANT_ACTIONS[action].failed,
+      { reason: error.message },
+      true,
+    );
     tools.participantsError.hidden = false;
   }
 }
@@ -498,10 +576,10 @@ async function participantAct(participant, action, control) {
 function moderatorsShow({ moderators, invitations }) {
   const rows = [
     ...moderators.map(({ email }) => moderatorItem(email, null)),
-    ...invitations.map(({ email }) => moderatorItem(email, "invited: waiting for them to accept")),
+    ...invitations.map(({ email }) => moderatorItem(email, gettext("invited: waiting for them to accept"))),
   ];
   ownerTools.list.replaceChildren(...rows);
-  if (!rows.length) ownerTools.list.append(element("li", "hint", "None yet."));
+  if (!rows.length) ownerTools.list.append(element("li", "hint", gettext("None yet.")));
 }
 
 // A co-moderator, or (with a note) someone invited who hasn't accepted yet.
@@ -511,10 +589,12 @@ function moderatorItem(email, note) {
   who.append(testId(element("span", "moderator-email", email), "moderator-email-text"));
   if (note) who.append(testId(element("span", "hint invitation-state", note), "invitation-state"));
   item.append(who);
-  const label = note ? "Cancel" : "Remove";
-  const remove = button(label, { id: note ? "cancel-invitation" : "remove-moderator" });
+  const remove = button(note ? gettext("Cancel") : pgettext("a co-moderator", "Remove"), {
+    id: note ? "cancel-invitation" : "remove-moderator",
+  });
   remove.addEventListener("click", () => moderatorRemove(email, remove));
-  remove.setAttribute("aria-label", note ? `Cancel the invitation to ${email}` : `Remove ${email} as co-moderator`);
+  const named = note ? gettext("Cancel the invitation to %(email)s") : gettext("Remove %(email)s as co-moderator");
+  remove.setAttribute("aria-label", interpolate(named, { email }, true));
   item.append(remove);
   return item;
 }
@@ -538,7 +618,11 @@ async function moderatorInvite() {
   ownerTools.invited.hidden = true;
   const answer = await roomPage.api("POST", "/moderators", { email: ownerTools.email.value });
   ownerTools.email.value = "";
-  ownerTools.invited.textContent = `Invitation sent to ${answer.invitation.email}.`;
+  ownerTools.invited.textContent = interpolate(
+    gettext("Invitation sent to %(email)s."),
+    { email: answer.invitation.email },
+    true,
+  );
   ownerTools.invited.hidden = false;
   await moderatorsLoad();
 }
@@ -557,7 +641,8 @@ async function moderatorRemove(email, control) {
 
 async function roomDelete() {
   // A native dialog: deleting can't be undone, so it gets a real interruption.
-  if (!window.confirm(`Delete “${roomPage.roomName}” and all its messages? This can’t be undone.`)) return;
+  const question = gettext("Delete “%(name)s” and all its messages? This can’t be undone.");
+  if (!window.confirm(interpolate(question, { name: roomPage.roomName }, true))) return;
   ownerTools.deleteRoom.disabled = true;
   ownerTools.deleteError.hidden = true;
   try {

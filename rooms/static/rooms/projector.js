@@ -68,7 +68,7 @@ function showPinned(message) {
   }
   const item = testId(element("div", "projector-pinned-message"), "pinned-message");
   item.append(authorLabel(message), testId(element("p", "message-text", message.text), "message-text"));
-  elements.pinned.replaceChildren(element("p", "pinned-label", "Pinned question"), item);
+  elements.pinned.replaceChildren(element("p", "pinned-label", gettext("Pinned question")), item);
 }
 
 function updateMessage(message) {
@@ -108,10 +108,12 @@ function apply(event) {
 }
 
 const ENDINGS = {
-  locked: "This page may no longer show the room: it needs a password, or you signed out. Open the room, then reload this page.",
-  removed: "A teacher removed this browser from the room.",
-  deleted: "This room was deleted.",
-  missing: "This room no longer exists.",
+  locked: gettext(
+    "This page may no longer show the room: it needs a password, or you signed out. Open the room, then reload this page.",
+  ),
+  removed: gettext("A teacher removed this browser from the room."),
+  deleted: gettext("This room was deleted."),
+  missing: gettext("This room no longer exists."),
 };
 
 const stream = new RoomStream({

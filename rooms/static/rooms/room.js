@@ -11,8 +11,20 @@
 // first and re-sorts as votes come in; the pinned message stays above the
 // list; answered ones are marked and can be hidden. A post the teacher must
 // review first waits, visible only to its author, as "Waiting for the teacher".
+//
+// Text for people goes through gettext() and friends, which /jsi18n/ (loaded
+// before this module) defines in the page's language.
 
-import { authorLabel, button, colorMarker, element, onSubmit, testId, timeElement } from "./dom.js";
+import {
+  authorLabel,
+  button,
+  colorMarker,
+  element,
+  onSubmit,
+  shownNickname,
+  testId,
+  timeElement,
+} from "./dom.js";
 import { RoomStream, closingWatch, roomApi } from "./stream.js";
 
 const config = JSON.parse(document.getElementById("room-config").textContent);
@@ -25,7 +37,7 @@ const PAGE_SIZE = 50;
 const EDGE_SLACK_PX = 120;
 const REASON_MAX = 200;
 // Said when a room this page could read asks for a password, new or changed.
-const LOCKED_REASON = "This room now needs a password. Type the one your teacher gave you.";
+const LOCKED_REASON = gettext("This room now needs a password. Type the one your teacher gave you.");
 
 const byId = (id) => document.getElementById(id);
 const elements = {
@@ -125,31 +137,34 @@ function confirmedItem(message, { mine }) {
   const meta = item.querySelector(".message-meta");
   meta.append(timeElement(message.created_at));
   if (message.anonymous && isModerator) {
-    meta.append(testId(element("span", "badge", "anonymous to the class"), "anonymous-badge"));
+    meta.append(testId(element("span", "badge", gettext("anonymous to the class")), "anonymous-badge"));
   }
-  meta.append(testId(element("span", "badge answered-badge", "Answered"), "answered-badge"));
+  meta.append(testId(element("span", "badge answered-badge", gettext("Answered")), "answered-badge"));
   if (message.masked_text) {
-    item.append(testId(element("p", "hint masked-note", `The class reads: ${message.masked_text}`), "masked-note"));
+    const masked = interpolate(gettext("The class reads: %(text)s"), { text: message.masked_text }, true);
+    item.append(testId(element("p", "hint masked-note", masked), "masked-note"));
   }
   item.prepend(upvoteButton(message));
   markQuestion(item, message);
   const actions = element("span", "message-actions");
   if (isModerator) {
     actions.append(...(moderatorTools?.messageActions(message) ?? []));
-    const remove = button("Delete", {
+    const remove = button(gettext("Delete"), {
       className: "delete small secondary",
       id: "delete-message",
       onClick: () => deleteMessage(message.id),
     });
-    remove.setAttribute("aria-label", `Delete message from ${message.nickname}`);
+    const author = { nickname: message.nickname };
+    remove.setAttribute("aria-label", interpolate(gettext("Delete message from %(nickname)s"), author, true));
     actions.append(remove);
   } else {
-    const report = button("Report", {
+    const report = button(gettext("Report"), {
       className: "report small secondary",
       id: "report-message",
       onClick: () => reportFormOpen(item, message),
     });
-    report.setAttribute("aria-label", `Report message from ${message.nickname}`);
+    const author = { nickname: shownNickname(message) };
+    report.setAttribute("aria-label", interpolate(gettext("Report message from %(nickname)s"), author, true));
     report.hidden = item.classList.contains("mine");
     actions.append(report);
   }
@@ -171,7 +186,8 @@ function upvoteButton(message) {
 function showUpvotes(vote, count, upvoted) {
   vote.querySelector(".upvote-count").textContent = count;
   vote.setAttribute("aria-pressed", upvoted ? "true" : "false");
-  vote.setAttribute("aria-label", `${upvoted ? "Take back your upvote" : "Upvote"} (${count})`);
+  const label = upvoted ? gettext("Take back your upvote (%(count)s)") : gettext("Upvote (%(count)s)");
+  vote.setAttribute("aria-label", interpolate(label, { count }, true));
   vote.closest(".message")?.setAttribute("data-upvotes", count);
 }
 
@@ -194,8 +210,8 @@ function markDeleted(item, { deleted_at: deletedAt, deleted_by: deletedBy } = {}
   item.dataset.state = "deleted";
   item.classList.add("deleted");
   item.querySelector(".message-actions")?.remove();
-  const note = testId(element("span", "deleted-note", "Deleted"), "deleted-note");
-  if (deletedBy) note.textContent = `Deleted by ${deletedBy}`;
+  const note = testId(element("span", "deleted-note", gettext("Deleted")), "deleted-note");
+  if (deletedBy) note.textContent = interpolate(gettext("Deleted by %(name)s"), { name: deletedBy }, true);
   if (deletedAt) note.title = new Date(deletedAt).toLocaleString();
   item.querySelector(".message-meta").append(note);
 }
@@ -327,7 +343,7 @@ function showPinned(message) {
   elements.pinned.replaceChildren();
   elements.pinned.hidden = !message;
   if (!message) return;
-  const label = element("p", "pinned-label", "Pinned by the teacher");
+  const label = element("p", "pinned-label", gettext("Pinned by the teacher"));
   const item = testId(messageItem(message), "pinned-message");
   item.querySelector(".message-meta").append(timeElement(message.created_at));
   elements.pinned.append(label, item);
@@ -499,7 +515,8 @@ function heldItem(message) {
   item.dataset.id = message.id;
   item.dataset.state = "held";
   const meta = element("div", "message-meta");
-  meta.append(authorLabel(message), testId(element("span", "post-status", "Waiting for the teacher"), "post-status"));
+  const status = testId(element("span", "post-status", gettext("Waiting for the teacher")), "post-status");
+  meta.append(authorLabel(message), status);
   item.append(meta, testId(element("p", "message-text", message.text), "message-text"));
   return item;
 }
@@ -523,7 +540,7 @@ function showRejected(id) {
   const item = heldPosts.get(id);
   if (!item) return;
   item.dataset.state = "rejected";
-  item.querySelector(".post-status").textContent = "The teacher did not publish this";
+  item.querySelector(".post-status").textContent = gettext("The teacher did not publish this");
 }
 
 async function reloadHeld() {
@@ -598,7 +615,8 @@ function historyForget() {
 function roomGone(reason) {
   state.gone = reason;
   closingSchedule();
-  elements.deleted.textContent = reason === "deleted" ? "This room was deleted." : "This room no longer exists.";
+  elements.deleted.textContent =
+    reason === "deleted" ? gettext("This room was deleted.") : gettext("This room no longer exists.");
   for (const post of pendingPosts.values()) post.item.remove();
   pendingPosts.clear();
   historyForget();
@@ -628,11 +646,11 @@ function roomDeletedHere() {
 // The dock: what this person can do right now, and why not.
 
 function composerBlock() {
-  if (state.gone) return "This room was deleted.";
-  if (!state.room.is_open) return "This room is closed.";
+  if (state.gone) return gettext("This room was deleted.");
+  if (!state.room.is_open) return gettext("This room is closed.");
   if (isModerator) return null;
-  if (state.room.paused) return "The room is paused.";
-  if (state.me?.muted) return "You are muted.";
+  if (state.room.paused) return gettext("The room is paused.");
+  if (state.me?.muted) return gettext("You are muted.");
   return null;
 }
 
@@ -656,13 +674,16 @@ function updateDock() {
 
   const blocked = composerBlock();
   elements.text.disabled = Boolean(blocked);
-  elements.text.placeholder = blocked ?? "Write a message…";
+  elements.text.placeholder = blocked ?? gettext("Write a message…");
   elements.composer.dataset.blocked = blocked ? "true" : "false";
   elements.anonymousHint.hidden = !room.anonymous || isModerator;
   elements.reviewHint.hidden = !room.review || isModerator;
   const slow = !isModerator && room.slow_mode_seconds > 0;
   elements.slowModeHint.hidden = !slow;
-  if (slow) elements.slowModeHint.textContent = `Slow mode: one message every ${room.slow_mode_seconds} s · `;
+  if (slow) {
+    const every = gettext("Slow mode: one message every %(seconds)s s");
+    elements.slowModeHint.textContent = `${interpolate(every, { seconds: room.slow_mode_seconds }, true)} · `;
+  }
   if (joined) {
     elements.myNickname.textContent = state.me.nickname;
     elements.myAuthor.replaceChildren(...(state.me.color ? [colorMarker(state.me.color)] : []));
@@ -779,7 +800,7 @@ function pendingItem(text) {
   const item = messageItem({ nickname: state.me.nickname, color: state.me.color, role, text });
   item.classList.add("mine");
   item.dataset.state = "pending";
-  const status = testId(element("span", "post-status", "Sending…"), "post-status");
+  const status = testId(element("span", "post-status", gettext("Sending…")), "post-status");
   item.querySelector(".message-meta").append(status);
   return item;
 }
@@ -832,13 +853,16 @@ function learnFromRefusal(error) {
 function postShowSending(post) {
   post.item.dataset.state = "pending";
   post.item.querySelector(".post-problem")?.remove();
-  post.item.querySelector(".post-status").textContent = "Sending…";
+  post.item.querySelector(".post-status").textContent = gettext("Sending…");
 }
 
 function failureText(error) {
   const wait = error.details?.retry_after;
-  if (error.code === "slow_mode" && wait) return `Slow mode is on: wait ${wait} s before posting again.`;
-  return wait ? `${error.message} You can retry in ${wait} s.` : error.message;
+  if (error.code === "slow_mode" && wait) {
+    return interpolate(gettext("Slow mode is on: wait %(seconds)s s before posting again."), { seconds: wait }, true);
+  }
+  if (!wait) return error.message;
+  return `${error.message} ${interpolate(gettext("You can retry in %(seconds)s s."), { seconds: wait }, true)}`;
 }
 
 // Why something done to a message failed, shown under it.
@@ -852,12 +876,12 @@ function problemBox(text) {
 function postShowFailure(clientId, post, error) {
   post.item.dataset.state = "failed";
   post.item.dataset.error = error.code;
-  post.item.querySelector(".post-status").textContent = "Not sent";
+  post.item.querySelector(".post-status").textContent = gettext("Not sent");
   const problem = problemBox(failureText(error));
   // Retrying resends the same client_id, so the server stores it at most once
   // even if an earlier attempt did arrive.
-  const retry = button("Retry", { className: "small", id: "retry", onClick: () => postSend(clientId) });
-  const edit = button("Edit", {
+  const retry = button(gettext("Retry"), { className: "small", id: "retry", onClick: () => postSend(clientId) });
+  const edit = button(gettext("Edit"), {
     id: "edit-failed",
     onClick: () => {
       pendingPosts.delete(clientId);
@@ -895,15 +919,15 @@ function composerKeydown(event) {
 function reportFormOpen(item, message) {
   if (item.querySelector(".report-form")) return;
   const form = testId(element("form", "report-form"), "report-form");
-  const label = element("label", "visually-hidden", "Why are you reporting this message? (optional)");
+  const label = element("label", "visually-hidden", gettext("Why are you reporting this message? (optional)"));
   const reason = testId(element("input"), "report-reason-input");
   reason.id = `report-reason-${message.id}`;
   label.htmlFor = reason.id;
   reason.maxLength = REASON_MAX;
-  reason.placeholder = "Why? (optional)";
-  const send = testId(element("button", "small", "Send report"), "report-send");
+  reason.placeholder = gettext("Why? (optional)");
+  const send = testId(element("button", "small", gettext("Send report")), "report-send");
   send.type = "submit";
-  const cancel = button("Cancel", { onClick: () => form.remove() });
+  const cancel = button(gettext("Cancel"), { onClick: () => form.remove() });
   const problem = testId(element("span", "error"), "report-error");
   problem.setAttribute("role", "alert");
   problem.hidden = true;
@@ -915,7 +939,7 @@ function reportFormOpen(item, message) {
     const body = reason.value.trim() ? { reason: reason.value.trim() } : {};
     try {
       await api("POST", `/messages/${message.id}/report`, body);
-      const done = testId(element("p", "hint reported", "Reported. A teacher will take a look."), "reported");
+      const done = testId(element("p", "hint reported", gettext("Reported. A teacher will take a look.")), "reported");
       done.setAttribute("role", "status");
       form.replaceWith(done);
       item.querySelector("[data-testid=report-message]")?.remove();
@@ -968,7 +992,7 @@ async function deleteMessage(id) {
     item.dataset.state = "confirmed";
     remove.disabled = false;
     item.querySelector(".post-problem")?.remove();
-    item.append(problemBox(`Could not delete: ${error.message}`));
+    item.append(problemBox(interpolate(gettext("Could not delete: %(reason)s"), { reason: error.message }, true)));
   }
 }
 
@@ -978,7 +1002,7 @@ async function deleteMessage(id) {
 async function roomUrlCopy() {
   try {
     await navigator.clipboard.writeText(config.room.url);
-    elements.copyUrl.textContent = "Copied";
+    elements.copyUrl.textContent = gettext("Copied");
   } catch {
     // No clipboard outside a secure context: select the link so it can be copied by hand.
     const range = document.createRange();

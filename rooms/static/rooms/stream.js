@@ -93,7 +93,7 @@ async function request(url, method, body) {
       cache: "no-store",
     });
   } catch {
-    throw new ApiError(0, "network", "Could not reach the server. Check your connection.");
+    throw new ApiError(0, "network", gettext("Could not reach the server. Check your connection."));
   }
   if (response.status === 204) return null;
   const data = await response.json().catch(() => null);
@@ -102,7 +102,7 @@ async function request(url, method, body) {
     throw new ApiError(
       response.status,
       error.code ?? "error",
-      error.message ?? `The server answered ${response.status}.`,
+      error.message ?? interpolate(gettext("The server answered %(status)s."), { status: response.status }, true),
       error,
     );
   }
@@ -218,10 +218,10 @@ export class RoomStream {
   closed(socket, code) {
     if (this.socket !== socket) return;
     this.socket = null;
-    if (code === CLOSE.ROOM_DELETED) return this.end("deleted", "This room was deleted.");
-    if (code === CLOSE.ROOM_NOT_FOUND) return this.end("missing", "This room no longer exists.");
-    if (code === CLOSE.UNAUTHORIZED) return this.end("locked", "This room needs its password.");
-    if (code === CLOSE.REMOVED) return this.end("removed", "A teacher removed you from this room.");
+    if (code === CLOSE.ROOM_DELETED) return this.end("deleted", gettext("This room was deleted."));
+    if (code === CLOSE.ROOM_NOT_FOUND) return this.end("missing", gettext("This room no longer exists."));
+    if (code === CLOSE.UNAUTHORIZED) return this.end("locked", gettext("This room needs its password."));
+    if (code === CLOSE.REMOVED) return this.end("removed", gettext("A teacher removed you from this room."));
     if (code === CLOSE.INVALID_SINCE) this.historyLoaded = false;
     // Any other code, SERVICE_RESTART and TOO_SLOW included, is resumed from lastSeq.
     this.retryLater();
@@ -243,15 +243,15 @@ export class RoomStream {
   endFor(error) {
     if (!(error instanceof ApiError)) return false;
     if (error.locksOut) {
-      this.end("locked", "This room needs its password.");
+      this.end("locked", gettext("This room needs its password."));
       return true;
     }
     if (error.code === "removed") {
-      this.end("removed", "A teacher removed you from this room.");
+      this.end("removed", gettext("A teacher removed you from this room."));
       return true;
     }
     if (error.status === 404 && error.code === "room_not_found") {
-      this.end("missing", "This room no longer exists.");
+      this.end("missing", gettext("This room no longer exists."));
       return true;
     }
     return false;
@@ -278,7 +278,7 @@ export class RoomStream {
 
   retryLater() {
     if (this.stopped || this.retryTimer !== null) return;
-    this.onStatus("reconnecting", "Reconnecting…");
+    this.onStatus("reconnecting", gettext("Reconnecting…"));
     const ceiling = Math.min(RECONNECT_CAP_MS, RECONNECT_BASE_MS * 2 ** this.attempt);
     this.attempt += 1;
     // Full jitter: after a server restart, a whole class must not come back
