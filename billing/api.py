@@ -40,7 +40,7 @@ def change_subscription(request: HttpRequest, actor: Actor) -> HttpResponse:
     teacher = _billing_teacher(actor)
     body = json_body(request)
     if set(body) != {"cancel_at_period_end"} or not isinstance(body["cancel_at_period_end"], bool):
-        raise Invalid('Send {"cancel_at_period_end": true or false}.', field="cancel_at_period_end")
+        raise Invalid(gettext('Send {"cancel_at_period_end": true or false}.'), field="cancel_at_period_end")
     services.subscription_cancel(teacher=teacher, cancel=body["cancel_at_period_end"])
     return _plan_response(teacher)
 

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -243,27 +243,22 @@ def transcript(request: HttpRequest, name: str) -> HttpResponse:
         "time_zone": timezone.get_current_timezone_name(),
         "now": clock.now(),
     }
-    chunks = _transcript_chunks(request, room, header, access.viewer, language=translation.get_language())
+    chunks = _transcript_chunks(request, room, header, access.viewer)
     response = streamed(request, chunks, content_type="text/html; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response
 
 
 def _transcript_chunks(
-    request: HttpRequest, room: Room, header: dict[str, Any], viewer: Viewer, *, language: str
+    request: HttpRequest, room: Room, header: dict[str, Any], viewer: Viewer
 ) -> Generator[str, None, None]:
     """The page in pieces: a room of any size is rendered a bounded batch at a time.
 
     Each message as this reader may see it: "Anonymous" and starred words for
     the class, names and words as written for the room's teachers.
     """
-
-    def piece(template: str, context: dict[str, Any]) -> str:
-        # Pieces render after the view returned, each in whatever context the
-        # server steps the stream from: the request's language is set on each.
-        with translation.override(language):
-            return render_to_string(template, context, request=request)
-
+    # With the request: the footer's language form needs its CSRF token.
+    piece = functools.partial(render_to_string, request=request)
     yield piece("rooms/transcript/start.html", header)
     count = 0
     last_day = None

@@ -62,6 +62,20 @@ def test_a_known_address_gets_exactly_the_same_pages(owner, email):
     assert Teacher.objects.get(email="owner@school.example").check_password(PASSWORD)
 
 
+def test_a_teacher_signing_up_in_spanish_gets_the_pages_and_the_email_in_spanish(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "es-MX,es;q=0.9"
+
+    sign_up(client)
+    sent = client.get("/accounts/signup/sent/").content.decode()
+
+    assert "<h1>Revisa tu correo</h1>" in sent
+    [email] = mail.outbox
+    assert email.subject == "Te damos la bienvenida a todaysmeet: confirma tu correo para terminar el registro"
+    assert email.body.startswith("Hola:\n\nTe damos la bienvenida a todaysmeet. Abre este enlace para confirmar")
+    assert emailed_link().startswith("/accounts/signup/confirm/")
+    assert "no se crea ninguna cuenta hasta que se abre el enlace." in email.body
+
+
 def test_the_sent_page_without_a_sign_up_goes_back_to_the_form(client):
     assert client.get("/accounts/signup/sent/")["Location"] == "/accounts/signup/"
 
