@@ -1,0 +1,89 @@
+"""WCAG 2.2 AA with axe-core on every page and state, at phone and desktop sizes, light and dark.
+
+Any violation fails, whatever its impact: a new one must be fixed, not added
+to a list.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from rooms import services
+from tests.browser.accessibility import violations_in_every_look
+from tests.browser.people import expect_live, join, message_with
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def busy_room(room, owner):
+    """The biology room mid-lesson: messages from students and the teacher, one deleted, one reported."""
+    kim, _ = services.participant_join(room=room, nickname="kim")
+    lee, _ = services.participant_join(room=room, nickname="lee")
+    services.message_post(room=room, author=kim, text="Is a virus alive?")
+    services.message_post(room=room, author=owner.obj, text="Good question: what do you think?")
+    rude, _ = services.message_post(room=room, author=lee, text="this is boring")
+    services.report_create(room=room, reporter=kim, message=rude, reason="Not nice")
+    gone, _ = services.message_post(room=room, author=lee, text="oops, wrong room")
+    services.message_delete(room=room, message=gone, deleted_by=owner.obj)
+    services.message_post(room=room, author=lee, text="It needs a cell to copy itself.")
+    return room
+
+
+def open_every_tool(page: Page) -> None:
+    while page.locator("details.tool:not([open])").count():
+        page.locator("details.tool:not([open]) > summary").first.click()
+
+
+def test_the_home_sign_up_and_sign_in_pages(open_page):
+    page = open_page("/")
+    found = violations_in_every_look(page)
+    for path in ("/accounts/signup/", "/accounts/login/"):
+        page.goto(path)
+        found += violations_in_every_look(page)
+
+    assert not found, "\n".join(found)
+
+
+def test_a_students_room_before_and_after_joining_and_while_paused(open_page, server, owner, busy_room):
+    page = open_page("/biology/")
+    expect(page.get_by_test_id("join-form")).to_be_visible()
+    expect_live(page)
+    found = violations_in_every_look(page)
+
+    join(page, "sam")
+    expect(message_with(page, "It needs a cell to copy itself.")).to_be_visible()
+    found += violations_in_every_look(page)
+
+    assert server.api("PATCH", "/api/rooms/biology", {"paused": True}, token=owner.token)[0] == 200
+    expect(page.get_by_test_id("paused-notice")).to_be_visible()
+    found += violations_in_every_look(page)
+
+    assert not found, "\n".join(found)
+
+
+def test_a_teachers_room_with_every_tool_open_a_deleted_message_and_a_report(teacher_page, busy_room):
+    page = teacher_page()
+    open_every_tool(page)
+    page.get_by_test_id("show-deleted").check()
+    expect(message_with(page, "oops, wrong room")).to_be_visible()
+    expect(page.get_by_test_id("report")).to_have_count(1)
+    expect(page.get_by_test_id("participant")).to_have_count(2)
+
+    found = violations_in_every_look(page)
+    assert not found, "\n".join(found)
+
+
+def test_the_dashboard_account_transcript_and_projector(teacher_page, busy_room):
+    page = teacher_page(path="/rooms/")
+    found = violations_in_every_look(page)
+    for path in ("/accounts/", "/biology/transcript/"):
+        page.goto(path)
+        found += violations_in_every_look(page)
+    page.goto("/biology/projector/")
+    expect_live(page)
+    expect(page.get_by_test_id("message-text").last).to_have_text("It needs a cell to copy itself.")
+    found += violations_in_every_look(page)
+
+    assert not found, "\n".join(found)
