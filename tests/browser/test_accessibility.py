@@ -6,28 +6,36 @@ to a list.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from rooms import services
 from tests.browser.accessibility import violations_in_every_look
-from tests.browser.people import expect_live, join, message_with
+from tests.browser.people import expect_live, join, message_with, post
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def busy_room(room, owner):
-    """The biology room mid-lesson: messages from students and the teacher, one deleted, one reported."""
+    """The biology room mid-lesson: messages from students and the teacher, one pinned, one answered,
+    one deleted, one reported, and one held for review."""
     kim, _ = services.participant_join(room=room, nickname="kim")
     lee, _ = services.participant_join(room=room, nickname="lee")
-    services.message_post(room=room, author=kim, text="Is a virus alive?")
+    question, _ = services.message_post(room=room, author=kim, text="Is a virus alive?")
+    services.message_update(room=room, message=question, changes={"pinned": True})
+    answered, _ = services.message_post(room=room, author=kim, text="When is the test?")
+    services.message_update(room=room, message=answered, changes={"answered": True})
     services.message_post(room=room, author=owner.obj, text="Good question: what do you think?")
     rude, _ = services.message_post(room=room, author=lee, text="this is boring")
     services.report_create(room=room, reporter=kim, message=rude, reason="Not nice")
     gone, _ = services.message_post(room=room, author=lee, text="oops, wrong room")
     services.message_delete(room=room, message=gone, deleted_by=owner.obj)
     services.message_post(room=room, author=lee, text="It needs a cell to copy itself.")
+    services.room_update(room=room, changes={"review": True})
+    services.message_post(room=room, author=kim, text="Held until the teacher looks")
     return room
 
 
@@ -46,7 +54,7 @@ def test_the_home_sign_up_and_sign_in_pages(open_page):
     assert not found, "\n".join(found)
 
 
-def test_a_students_room_before_and_after_joining_and_while_paused(open_page, server, owner, busy_room):
+def test_a_students_room_joining_a_held_post_paused_muted_closed_and_reconnecting(open_page, server, owner, busy_room):
     page = open_page("/biology/")
     expect(page.get_by_test_id("join-form")).to_be_visible()
     expect_live(page)
@@ -54,10 +62,24 @@ def test_a_students_room_before_and_after_joining_and_while_paused(open_page, se
 
     join(page, "sam")
     expect(message_with(page, "It needs a cell to copy itself.")).to_be_visible()
+    post(page, "Do viruses get ill?")
+    expect(message_with(page, "Do viruses get ill?")).to_have_class(re.compile(r"\bheld\b"))
     found += violations_in_every_look(page)
 
     assert server.api("PATCH", "/api/rooms/biology", {"paused": True}, token=owner.token)[0] == 200
     expect(page.get_by_test_id("paused-notice")).to_be_visible()
+    found += violations_in_every_look(page)
+
+    services.participant_mute(room=busy_room, participant=busy_room.participants.get(nickname="sam"), muted=True)
+    expect(page.get_by_test_id("muted-notice")).to_be_visible()
+    found += violations_in_every_look(page)
+
+    assert server.api("PATCH", "/api/rooms/biology", {"closed": True}, token=owner.token)[0] == 200
+    expect(page.get_by_test_id("room-closed")).to_be_visible()
+    found += violations_in_every_look(page)
+
+    server.stop()
+    expect(page.get_by_test_id("connection-notice")).to_be_visible()
     found += violations_in_every_look(page)
 
     assert not found, "\n".join(found)
@@ -70,6 +92,8 @@ def test_a_teachers_room_with_every_tool_open_a_deleted_message_and_a_report(tea
     expect(message_with(page, "oops, wrong room")).to_be_visible()
     expect(page.get_by_test_id("report")).to_have_count(1)
     expect(page.get_by_test_id("participant")).to_have_count(2)
+    expect(page.get_by_test_id("queue-count")).to_have_text("1")
+    expect(page.get_by_test_id("pinned")).to_be_visible()
 
     found = violations_in_every_look(page)
     assert not found, "\n".join(found)
