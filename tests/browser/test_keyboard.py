@@ -51,6 +51,22 @@ def tab_through(page: Page) -> list[dict]:
     raise AssertionError(f"Tab never came back round in {MOST_TAB_STOPS} presses: {[s['name'] for s in stops]}")
 
 
+def tab_to(page: Page, test_id: str, *, within: str | None = None) -> None:
+    """Press Tab until the focused element has `test_id` (inside the message saying `within`, if given)."""
+    for _ in range(MOST_TAB_STOPS):
+        page.keyboard.press("Tab")
+        if page.evaluate(
+            """([testId, within]) => {
+              const element = document.activeElement;
+              if (element?.dataset.testid !== testId) return false;
+              return within === null || element.closest("[data-testid=message]")?.textContent.includes(within);
+            }""",
+            [test_id, within],
+        ):
+            return
+    raise AssertionError(f"Tab never reached {test_id}")
+
+
 def problems(stops: list[dict]) -> list[str]:
     found = []
     for stop in stops:
@@ -87,8 +103,7 @@ def test_a_student_joins_posts_and_reaches_everything_by_keyboard_with_focus_alw
     page = open_page("/biology/")
     expect_live(page)
     page.locator("body").focus()
-    while page.evaluate("document.activeElement?.dataset.testid") != "nickname":
-        page.keyboard.press("Tab")
+    tab_to(page, "nickname")
     page.keyboard.type("sam")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("composer-text")).to_be_focused()
@@ -104,12 +119,19 @@ def test_a_student_joins_posts_and_reaches_everything_by_keyboard_with_focus_alw
     assert any(name.startswith("button report") for name in names)
 
 
-def test_a_teacher_reaches_every_tool_by_keyboard_with_focus_always_in_sight(teacher_page, chatty_room):
+def test_a_teacher_reaches_every_tool_deletes_and_mutes_by_keyboard_with_focus_in_sight(teacher_page, chatty_room):
     page = teacher_page()
     expect(message_with(page, "thought number 15")).to_be_visible()
 
     names, found = walk_at_every_size(page)
 
     assert not found, "\n".join(found)
+    page.locator("body").focus()
+    tab_to(page, "delete-message", within="thought number 15")
+    page.keyboard.press("Enter")
+    expect(message_with(page, "thought number 15")).to_have_count(0)
+    tab_to(page, "mute")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("unmute")).to_be_visible()
     for expected in ("input topic-input", "button toggle-pause", "input show-deleted", "summary Delete room"):
         assert expected in names, names
