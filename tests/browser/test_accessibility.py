@@ -44,10 +44,10 @@ def open_every_tool(page: Page) -> None:
         page.locator("details.tool:not([open]) > summary").first.click()
 
 
-def test_the_home_sign_up_and_sign_in_pages(open_page):
+def test_the_home_sign_up_sign_in_and_password_reset_pages(open_page):
     page = open_page("/")
     found = violations_in_every_look(page)
-    for path in ("/accounts/signup/", "/accounts/login/"):
+    for path in ("/accounts/signup/", "/accounts/login/", "/accounts/password/reset/"):
         page.goto(path)
         found += violations_in_every_look(page)
 
@@ -99,15 +99,28 @@ def test_a_teachers_room_with_every_tool_open_a_deleted_message_and_a_report(tea
     assert not found, "\n".join(found)
 
 
-def test_the_dashboard_account_transcript_and_projector(teacher_page, busy_room):
+def test_the_dashboard_new_room_account_password_transcript_and_projector(teacher_page, busy_room):
     page = teacher_page(path="/rooms/")
     found = violations_in_every_look(page)
-    for path in ("/accounts/", "/biology/transcript/"):
+    for path in ("/rooms/new/", "/accounts/", "/accounts/password/", "/biology/transcript/"):
         page.goto(path)
         found += violations_in_every_look(page)
     page.goto("/biology/projector/")
     expect_live(page)
     expect(page.get_by_test_id("message-text").last).to_have_text("It needs a cell to copy itself.")
     found += violations_in_every_look(page)
+
+    assert not found, "\n".join(found)
+
+
+def test_a_private_rooms_password_form_with_an_error(open_page, room):
+    services.room_update(room=room, changes={"password": "open sesame"})
+    page = open_page("/biology/")
+    page.get_by_test_id("unlock-nickname").fill("sam")
+    page.get_by_test_id("unlock-password").fill("wrong guess")
+    page.get_by_test_id("unlock").click()
+    expect(page.get_by_test_id("unlock-error")).to_be_visible()
+
+    found = violations_in_every_look(page)
 
     assert not found, "\n".join(found)
