@@ -29,7 +29,11 @@ FOCUSED = """() => {
     document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2));
   const label = element.dataset.testid || element.id || element.textContent.trim().slice(0, 30);
   const over = hits.find((hit) => hit && hit !== element && !element.contains(hit));
+  // Many stops share a name (a button on every message): the loop is found by identity.
+  const again = element === window.firstTabStop;
+  window.firstTabStop ??= element;
   return {
+    again,
     name: `${element.tagName.toLowerCase()} ${label}`,
     ring: element.matches(":focus-visible") && style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
     inSight: hits.some((hit) => hit && (hit === element || element.contains(hit))),
@@ -39,13 +43,13 @@ FOCUSED = """() => {
 
 
 def tab_through(page: Page) -> list[dict]:
-    """Press Tab from the top of the page until focus comes back round; each stop as FOCUSED describes it."""
-    page.locator("body").focus()
+    """Press Tab until focus comes back round to where it started; each stop as FOCUSED describes it."""
+    page.evaluate("delete window.firstTabStop")
     stops: list[dict] = []
     for _ in range(MOST_TAB_STOPS):
         page.keyboard.press("Tab")
         stop = page.evaluate(FOCUSED)
-        if stop is None or (stops and stop["name"] == stops[0]["name"]):
+        if stop is None or stop["again"]:
             return stops
         stops.append(stop)
     raise AssertionError(f"Tab never came back round in {MOST_TAB_STOPS} presses: {[s['name'] for s in stops]}")
@@ -102,7 +106,6 @@ def chatty_room(room, owner):
 def test_a_student_joins_posts_and_reaches_everything_by_keyboard_with_focus_always_in_sight(open_page, chatty_room):
     page = open_page("/biology/")
     expect_live(page)
-    page.locator("body").focus()
     tab_to(page, "nickname")
     page.keyboard.type("sam")
     page.keyboard.press("Enter")
@@ -126,7 +129,6 @@ def test_a_teacher_reaches_every_tool_deletes_and_mutes_by_keyboard_with_focus_i
     names, found = walk_at_every_size(page)
 
     assert not found, "\n".join(found)
-    page.locator("body").focus()
     tab_to(page, "delete-message", within="thought number 15")
     page.keyboard.press("Enter")
     expect(message_with(page, "thought number 15")).to_have_count(0)
