@@ -130,10 +130,13 @@ def open_page(browser, server, csp_violations) -> Iterator[Callable[..., Any]]:
     def report_violation(source: dict[str, Any], description: str) -> None:
         csp_violations.append(f"{source['frame'].url}: {description}")
 
-    def open_page(path: str = "/", *, prepare: Callable[[Any], None] | None = None, locale: str = "en-US"):
+    def open_page(
+        path: str = "/", *, prepare: Callable[[Any], None] | None = None, locale: str = "en-US", **context_options: Any
+    ):
         # English unless a test asks otherwise: the assertions read English
         # text, whatever language the machine running them is set to.
-        context = browser.new_context(base_url=server.url, locale=locale)
+        # context_options: Playwright's, e.g. viewport, color_scheme, reduced_motion.
+        context = browser.new_context(base_url=server.url, locale=locale, **context_options)
         contexts.append(context)
         context.expose_binding("reportCspViolation", report_violation)
         context.add_init_script(CSP_VIOLATION_LISTENER)
@@ -156,8 +159,8 @@ def teacher_page(open_page):
     """Open a room (or another path) as a teacher signed in through the login page."""
     from playwright.sync_api import expect
 
-    def open_as(email: str = "owner@school.example", path: str = "/biology/", *, prepare=None):
-        page = open_page(f"/accounts/login/?next={path}", prepare=prepare)
+    def open_as(email: str = "owner@school.example", path: str = "/biology/", *, prepare=None, **context_options):
+        page = open_page(f"/accounts/login/?next={path}", prepare=prepare, **context_options)
         log_in(page, email)
         expect(page).to_have_url(re.compile(f"{re.escape(path)}$"))
         if path.endswith("/biology/"):

@@ -346,7 +346,10 @@ function showPinned(message) {
   const label = element("p", "pinned-label", gettext("Pinned by the teacher"));
   const item = testId(messageItem(message), "pinned-message");
   item.querySelector(".message-meta").append(timeElement(message.created_at));
-  elements.pinned.append(label, item);
+  // The row is an <li>, as in the conversation; outside a list it means nothing to a screen reader.
+  const list = element("ol", "messages");
+  list.append(item);
+  elements.pinned.append(label, list);
 }
 
 function removeMessage(id) {
