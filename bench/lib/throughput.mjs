@@ -407,7 +407,8 @@ export async function runOverload(name, { targets, pids, durationSeconds, tally,
       probeAnswers.push({ sentAt: result.sentAt, answeredAt: result.answeredAt, normal: status === 200 || status === 201 });
     },
   });
-  prober.start(Math.max(1, (PROBE_SHARE * sustainedPerSecond) / ROOMS));
+  // At least a post a second over all the rooms, so each second has an answer to judge.
+  prober.start(Math.max(1, PROBE_SHARE * sustainedPerSecond) / ROOMS);
   await sleep(Math.max(PROBE_SECONDS_MIN, durationSeconds / 2) * 1000);
   prober.stop();
   await Promise.all([poster.settled(), prober.settled()]);
