@@ -16,9 +16,14 @@ BACKLOG ?= 4096
 # Processes for `make cluster` and `make bench`; they listen on PORT+1, PORT+2, …
 N ?= 2
 FIRST_PORT = $(shell echo $$(($(PORT) + 1)))
-# Empty: every scenario. Or one of classrooms, big-room, connect-storm, rolling-restart, vote-storm.
+# Empty: every scenario. Or some of (comma-separated) classrooms, big-room, connect-storm,
+# rolling-restart, vote-storm, post-throughput, overload, sockets-10k, big-room-5k, history-reads, cost.
 SCENARIO ?=
 BENCH_SECONDS ?= 30
+# ours,naive (the baseline where it applies), or one of them.
+SERVERS ?= ours,naive
+# Posts/s for overload to double; empty: post-throughput's result (this run's, else the last one's).
+SUSTAINED ?=
 LOCALSTRIPE_PORT ?= 8420
 
 .PHONY: run test cluster bench localstripe messages compilemessages lint format check-deploy clean
@@ -50,7 +55,7 @@ bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.jso
 
 bench: $(VENV)/.installed-run bench/node_modules/.package-lock.json
 	$(BIN)/python bench/suite.py --processes $(N) --first-port $(FIRST_PORT) --duration $(BENCH_SECONDS) \
-		$(if $(SCENARIO),--scenarios $(SCENARIO))
+		--servers $(SERVERS) $(if $(SCENARIO),--scenarios $(SCENARIO)) $(if $(SUSTAINED),--sustained $(SUSTAINED))
 
 localstripe: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.localstripe_server --port $(LOCALSTRIPE_PORT)

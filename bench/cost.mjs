@@ -6,7 +6,7 @@
 // what else the machine is doing.
 //
 //   BENCH_TEACHER_EMAIL=… BENCH_TEACHER_PASSWORD=… \
-//   node bench/cost.mjs --target http://127.0.0.1:8001 [--pid N] [--count 300] [--sockets 1000]
+//   node bench/cost.mjs --target http://127.0.0.1:8001 [--pid N] [--count 300] [--sockets 1000] [--json FILE]
 //
 // Posts go in as the room's owner, who is never rate limited: a teacher made
 // beforehand, e.g. with `manage.py createsuperuser` (signing up needs an
@@ -17,8 +17,9 @@ import { parseArgs } from "node:util";
 
 import WebSocket from "ws";
 
-import { closeConnections, requestOk } from "./lib/http.mjs";
-import { teacherToken } from "./lib/scenarios.mjs";
+import { writeFileSync } from "node:fs";
+
+import { closeConnections, requestOk, teacherToken } from "./lib/http.mjs";
 import { cpuSeconds, pidsListeningOn } from "./lib/server_processes.mjs";
 
 const CONNECT_BATCH = 50;
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     pid: { type: "string" },
     count: { type: "string", default: "300" },
     sockets: { type: "string", default: "1000" },
+    json: { type: "string" },
   },
 });
 const target = values.target.replace(/\/$/, "");
@@ -46,7 +48,10 @@ async function measure(label, operations, work) {
   const wallMs = (performance.now() - started) / operations;
   const cpuMs = ((cpuSeconds(pid) - cpuBefore) * 1000) / operations;
   console.log(`${label.padEnd(34)} ${wallMs.toFixed(2).padStart(7)} ms wall  ${cpuMs.toFixed(3).padStart(7)} ms server CPU`);
+  results[label] = { wallMs: Number(wallMs.toFixed(3)), cpuMs: Number(cpuMs.toFixed(3)) };
 }
+// label → {wallMs, cpuMs}, for --json (bench/suite.py puts it in its table).
+const results = {};
 
 const run = Date.now().toString(36);
 const token = await teacherToken(target);
@@ -140,5 +145,6 @@ await measure(`deliver a frame (${socketCount} sockets)`, posts * socketCount, a
 });
 console.log("  (the frame cost includes its share of the posts that caused them)");
 for (const socket of sockets) socket.terminate();
+if (values.json) writeFileSync(values.json, `${JSON.stringify({ pid, count, sockets: socketCount, operations: results }, null, 2)}\n`);
 closeConnections();
 process.exit(0);

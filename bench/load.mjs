@@ -4,12 +4,14 @@
 //   node bench/load.mjs --scenario big-room --targets http://127.0.0.1:8001,http://127.0.0.1:8002
 //
 // Options:
-//   --scenario classrooms|big-room|connect-storm|rolling-restart|vote-storm   (required)
+//   --scenario classrooms|big-room|connect-storm|rolling-restart|vote-storm|
+//              sockets-10k|big-room-5k|history-reads|post-throughput|overload   (required)
 //   --targets  comma-separated base URLs; sockets and posts are spread over them
 //   --duration seconds of posting in the steady scenarios (default 30)
 //   --pids     comma-separated server pids for RSS/CPU (default: whoever listens on the target ports)
 //   --label    a name for this server in the report (default "server")
 //   --json     write the report to this file as well
+//   --sustained posts/s the servers sustain (post-throughput's result): overload offers twice that
 //
 // rolling-restart runs deploy/rolling-restart on the target ports, so the
 // targets must be a deploy/cluster on this machine; after it, RSS is read
@@ -50,6 +52,26 @@ function parseTargets(raw) {
 function printReport(report) {
   const line = (label, value) => console.log(`  ${label.padEnd(22)} ${value}`);
   const ms = (summary) => `p50 ${summary.p50} / p90 ${summary.p90} / p99 ${summary.p99} / max ${summary.max} ms`;
+  if (report.steps) {
+    console.log(`\n${report.label}: ${report.scenario} (${report.summary})`);
+    for (const step of report.steps) {
+      line(`${step.offeredPerSecond} posts/s`, `${step.passed ? "held" : "BROKE"}: answered ${step.answeredPerSecond}/s, answers ${ms(step.postLatencyMs)}; deliveries ${ms(step.latencyMs)}; ${step.lost} lost, ${step.failed} failed, ${step.retries} retried; server ${step.serverCores} cores`);
+    }
+    line("sustained", `${report.sustainedPerSecond ?? "none of the steps"} posts/s`);
+    return;
+  }
+  if (report.overload) {
+    const { overload, recovery, database } = report;
+    console.log(`\n${report.label}: ${report.scenario} (${report.summary})`);
+    line("offered", `${report.offeredPerSecond} posts/s (2 × ${report.sustainedPerSecond}) for ${report.durationSeconds} s`);
+    line("accepted", `${overload.accepted} of ${overload.sent} (${overload.acceptedPerSecond}/s); answers ${ms(overload.acceptedMs)}`);
+    line("refused", `${overload.refused} ${JSON.stringify(overload.refusedByStatus)}, ${overload.refusedWithRetryAfter} with Retry-After; answers ${ms(overload.refusedMs)}`);
+    line("failed", `${overload.failed} ${JSON.stringify(overload.failures)}; ${overload.skipped} skipped by the client`);
+    line("recovery", `answers normal ${recovery.seconds ?? "never"} s after the load dropped`);
+    line("database", JSON.stringify(database));
+    line("deliveries", `${ms(report.latencyMs)}; ${report.lost} lost`);
+    return;
+  }
   if (report.votes) {
     console.log(`\n${report.label}: ${report.scenario} (${report.summary})`);
     line("connect", `${report.connect.connected}/${report.sockets} in ${report.connect.seconds} s`);
@@ -72,6 +94,7 @@ function printReport(report) {
   line("server RSS", `${report.memory.beforeKb} → ${report.memory.withSocketsKb} kB: ${report.memory.perSocketKb} kB per socket`);
   line("cpu", `server ${report.cpu.serverCores} cores, client ${report.cpu.clientCores}, whole machine ${report.cpu.machineCores} of ${cpus().length} (load ${report.cpu.loadAverage})`);
   if (Object.keys(report.events).length) line("events", JSON.stringify(report.events));
+  if (report.history) line("history reads", `${report.history.sent} (${report.history.perSecond}/s), ${report.history.failed} failed, ${report.history.skipped} skipped; ${ms(report.history.latencyMs)}`);
   if (report.deletes) line("deletes", `${report.deletes.done}/${report.deletes.sent} done, ${report.deletes.failed} failed`);
   if (report.restart) {
     const { startedAtSeconds, seconds, succeeded, failure } = report.restart;
@@ -95,6 +118,7 @@ async function main() {
       pids: { type: "string" },
       label: { type: "string", default: "server" },
       json: { type: "string" },
+      sustained: { type: "string" },
     },
   });
   if (!SCENARIOS[values.scenario]) fail(`--scenario is one of ${Object.keys(SCENARIOS).join(", ")}`);
@@ -106,9 +130,20 @@ async function main() {
     : pidsListeningOn(targets.map((target) => Number(new URL(target).port || 80)));
 
   const restartSeconds = SCENARIOS[values.scenario].rollingRestart ? longestRestartSeconds(targets.length) : 0;
-  const hardLimitSeconds = durationSeconds + HARD_LIMIT_EXTRA_SECONDS + restartSeconds;
+  // post-throughput climbs steps of a third of the duration each, with a settle after each.
+  // overload's unanswered posts take up to their 10 s timeout, and the probe half the duration.
+  const stepsSeconds = { "post-throughput": 4 * durationSeconds + 120, overload: durationSeconds + 60 }[values.scenario] ?? 0;
+  const hardLimitSeconds = durationSeconds + HARD_LIMIT_EXTRA_SECONDS + restartSeconds + stepsSeconds;
+  const sustainedPerSecond = Number(values.sustained ?? 0);
+  if (values.scenario === "overload" && !(sustainedPerSecond > 0)) fail("overload needs --sustained (posts/s)");
   setTimeout(() => fail("hard time limit reached; the server stopped answering?"), hardLimitSeconds * 1000).unref();
-  const report = await runScenario(values.scenario, { targets, pids, durationSeconds, tally: new Tally() });
+  const report = await runScenario(values.scenario, {
+    targets,
+    pids,
+    durationSeconds,
+    tally: new Tally(),
+    sustainedPerSecond,
+  });
   report.label = values.label;
   report.pids = pids;
   printReport(report);

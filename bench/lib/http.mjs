@@ -93,6 +93,9 @@ export async function requestAcrossTargets(
       return null;
     } else if (answer) {
       tally.count(`${label} ${answer.status}`);
+      // A server shedding load (503 overloaded) says when to come back.
+      const retryAfter = Number(answer.headers["retry-after"]);
+      if (Number.isFinite(retryAfter)) waitMs = Math.max(waitMs, retryAfter * 1000);
     }
     onRetry(answer);
     await new Promise((resolve) => setTimeout(resolve, waitMs));

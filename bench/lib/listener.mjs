@@ -20,6 +20,20 @@ const FILL_RETRY_MS = 250;
 // The close a restarting server sends; any other close is worth a closer look.
 const CLOSE_SERVICE_RESTART = 1012;
 
+// Open sockets per target, over every listener of this client: a reconnect
+// goes where the fewest are, as nginx's least_conn (deploy/nginx.conf) sends
+// it in production. Taking the next target instead would put every socket of
+// a draining process on the process that restarts next, to move twice.
+const openByTarget = new Map();
+
+function leastConnected(targets) {
+  let best = 0;
+  for (let index = 1; index < targets.length; index += 1) {
+    if ((openByTarget.get(targets[index]) ?? 0) < (openByTarget.get(targets[best]) ?? 0)) best = index;
+  }
+  return best;
+}
+
 // `array`, or a copy at least twice as long when `index` is past its end.
 function grownToHold(array, index) {
   if (index < array.length) return array;
@@ -80,6 +94,9 @@ export class Listener {
       origin: this.target,
     });
     this.socket = socket;
+    const target = this.target;
+    openByTarget.set(target, (openByTarget.get(target) ?? 0) + 1);
+    socket.once("close", () => openByTarget.set(target, openByTarget.get(target) - 1));
     socket.on("message", (data) => {
       if (this.socket !== socket) return;
       let frame;
@@ -116,9 +133,13 @@ export class Listener {
     // Whatever was queued belongs to the old connection; the next one resumes after lastSeq.
     this.queue = [];
     const ceiling = Math.min(RECONNECT_CAP_MS, RECONNECT_BASE_MS * 2 ** this.attempt);
+    // As stream.js: a live stream closed for a restart comes back at once (the
+    // server spreads those closes); anything else after a jittered backoff.
+    const wait = code === CLOSE_SERVICE_RESTART && this.attempt === 0 ? 0 : Math.random() * ceiling;
     this.attempt += 1;
-    this.targetIndex += 1;
-    this.retryTimer = setTimeout(() => this.open(), Math.random() * ceiling);
+    // After a failed connect (the socket never greeted), another target.
+    this.targetIndex = this.connectionGreeted ? leastConnected(this.targets) : this.targetIndex + 1;
+    this.retryTimer = setTimeout(() => this.open(), wait);
   }
 
   stop() {

@@ -1,14 +1,16 @@
-// The scenarios of issue 4 and how one run of them goes.
+// The scenarios of issues 4 and 12 and how one run of them goes.
 
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 import { compareReaders, readDatabase } from "./convergence.mjs";
+import { HistoryReader } from "./history_reader.mjs";
 import { requestOk, teacherToken } from "./http.mjs";
 import { Listener } from "./listener.mjs";
 import { Moderator } from "./moderator.mjs";
 import { Poster } from "./poster.mjs";
 import { RollingRestart } from "./rolling_restart.mjs";
+import { THROUGHPUT_SCENARIOS, runOverload, runThroughput } from "./throughput.mjs";
 import { runVoteStorm } from "./vote_storm.mjs";
 import { inBatches, openInWindow, sleep, waitFor } from "./waiting.mjs";
 import { Samples, Timeline, round } from "./tally.mjs";
@@ -44,6 +46,31 @@ export const SCENARIOS = {
     deletesPerMinutePerRoom: 6,
     rollingRestart: true,
   },
+  // Issue 12.
+  "sockets-10k": {
+    summary: "200 rooms × 50 sockets (10,000), 1 post/s per room",
+    rooms: 200,
+    socketsPerRoom: 50,
+    postsPerSecondPerRoom: 1,
+    // "All connected within 10 s": open them as fast as the client can.
+    connectWindow: 2000,
+  },
+  "big-room-5k": {
+    summary: "1 room × 5,000 sockets, 2 posts/s",
+    rooms: 1,
+    socketsPerRoom: 5000,
+    postsPerSecondPerRoom: 2,
+    connectWindow: 1000,
+  },
+  "history-reads": {
+    summary:
+      "classrooms (50 rooms × 30 sockets, 1 post/s per room) plus GET /api/rooms/<name>/messages?limit=50 at 200 requests/s over the rooms",
+    rooms: 50,
+    socketsPerRoom: 30,
+    postsPerSecondPerRoom: 1,
+    historyReadsPerSecond: 200,
+  },
+  ...THROUGHPUT_SCENARIOS,
   "vote-storm": {
     summary:
       "1 room × 1,000 sockets, each its own participant; every participant upvotes one of 5 questions within the same 2 s",
@@ -126,9 +153,11 @@ function pidsServing(targets) {
   }
 }
 
-export async function runScenario(name, { targets, pids, durationSeconds, tally }) {
+export async function runScenario(name, { targets, pids, durationSeconds, tally, sustainedPerSecond }) {
   const scenario = SCENARIOS[name];
   if (scenario.voteStorm) return runVoteStorm(scenario, { targets, pids, tally });
+  if (scenario.throughput) return runThroughput(name, { targets, pids, durationSeconds, tally });
+  if (scenario.overload) return runOverload(name, { targets, pids, durationSeconds, tally, sustainedPerSecond });
   const runId = Date.now().toString(36) + randomBytes(2).toString("hex");
   const report = { scenario: name, summary: scenario.summary, targets, durationSeconds };
 
@@ -167,7 +196,7 @@ export async function runScenario(name, { targets, pids, durationSeconds, tally 
       receiving: listeners.filter((listener) => listener.firstMessageAt !== null).length,
     };
   } else {
-    await openInWindow(listeners, { window: CONNECT_WINDOW, timeoutMs: CONNECT_TIMEOUT_MS });
+    await openInWindow(listeners, { window: scenario.connectWindow ?? CONNECT_WINDOW, timeoutMs: CONNECT_TIMEOUT_MS });
   }
   const connected = listeners.filter((listener) => listener.helloAt !== null).length;
   const connectSeconds = spanSeconds(listeners, "helloAt", connectStart);
@@ -206,6 +235,8 @@ export async function runScenario(name, { targets, pids, durationSeconds, tally 
       moderator.deadline = poster.deadline;
       moderator.start(scenario.deletesPerMinutePerRoom);
     }
+    const reader = scenario.historyReadsPerSecond ? new HistoryReader({ rooms, targets }) : null;
+    reader?.start(scenario.historyReadsPerSecond);
     let restarted = null;
     if (scenario.rollingRestart) {
       restart = new RollingRestart({ targets, origin: postStart });
@@ -221,7 +252,9 @@ export async function runScenario(name, { targets, pids, durationSeconds, tally 
     postingStoppedAt = performance.now();
     poster.stop();
     moderator?.stop();
-    await Promise.all([poster.settled(), moderator?.settled()]);
+    reader?.stop();
+    await Promise.all([poster.settled(), moderator?.settled(), reader?.settled()]);
+    if (reader) report.history = reader.summary((postingStoppedAt - postStart) / 1000);
   }
   const postEnd = performance.now();
   await waitFor(() => listeners.every(caughtUp), SETTLE_TIMEOUT_MS, 50);

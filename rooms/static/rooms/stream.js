@@ -224,7 +224,7 @@ export class RoomStream {
     if (code === CLOSE.REMOVED) return this.end("removed", gettext("A teacher removed you from this room."));
     if (code === CLOSE.INVALID_SINCE) this.historyLoaded = false;
     // Any other code, SERVICE_RESTART and TOO_SLOW included, is resumed from lastSeq.
-    this.retryLater();
+    this.retryLater({ atOnce: code === CLOSE.SERVICE_RESTART });
   }
 
   // Who reads the stream changed (this browser joined the room). The server
@@ -276,14 +276,20 @@ export class RoomStream {
     this.onEnd(reason);
   }
 
-  retryLater() {
+  // `atOnce`: a live stream closed for a restart comes back without waiting.
+  // The restarting process already spreads its closes over a few seconds, so
+  // a class does not come back in the same instant, and every moment waited
+  // here is a moment the room's new messages are late (issue 12). Only the
+  // first try: a second close (another draining process) backs off as usual.
+  retryLater({ atOnce = false } = {}) {
     if (this.stopped || this.retryTimer !== null) return;
     this.onStatus("reconnecting", gettext("Reconnecting…"));
     const ceiling = Math.min(RECONNECT_CAP_MS, RECONNECT_BASE_MS * 2 ** this.attempt);
+    const wait = atOnce && this.attempt === 0 ? 0 : Math.random() * ceiling;
     this.attempt += 1;
-    // Full jitter: after a server restart, a whole class must not come back
+    // Full jitter otherwise: after a crash, a whole class must not come back
     // in the same instant.
-    this.retryTimer = setTimeout(() => this.open(), Math.random() * ceiling);
+    this.retryTimer = setTimeout(() => this.open(), wait);
   }
 
   // Applying failed part-way (say, a gap fill lost the network): drop this
