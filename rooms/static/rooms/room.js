@@ -121,8 +121,9 @@ const state = {
   reported: new Set(),
 };
 const rendered = new Map(); // message id -> <li>
-// Ids never come back once deleted; remembering them stops a late POST answer
-// or an older history page from resurrecting one.
+// Deleted ids come back only with a message.restored (or a restore's answer);
+// remembering them stops a late POST answer or an older history page from
+// resurrecting one.
 const deletedIds = new Set();
 // Posts not yet confirmed, shown in the outbox by the composer: client_id -> {text, item, error}
 const pendingPosts = new Map();
@@ -585,7 +586,13 @@ function applyEvent(event) {
     case "message.held":
       // A moderator's queue, or this participant's own post.
       if (isModerator) moderatorTools?.messageHeld(event.message);
-      else if (event.message.status === "held") changingList(() => showHeld(event.message));
+      else if (event.message.status === "held") {
+        // This page's own post, whose answer may still be on its way: it leaves the outbox.
+        changingList(() => {
+          takePending(event.message.client_id);
+          showHeld(event.message);
+        });
+      }
       break;
     case "message.rejected":
       if (isModerator) moderatorTools?.messageRejected(event.message_id);
