@@ -32,6 +32,9 @@ class Room(models.Model):
     closes_at = models.DateTimeField()
     paused = models.BooleanField(default=False)
     slow_mode_seconds = models.PositiveSmallIntegerField(default=0)
+    # When slow mode was last switched on: only posts made since count
+    # against a participant, so nobody waits for one made before it.
+    slow_mode_since = models.DateTimeField(null=True, blank=True)
     # Empty for a public room. Only the hash is kept; the version goes up on
     # every new password and retires every participant who joined before.
     password_hash = models.CharField(max_length=128, blank=True)
@@ -330,6 +333,7 @@ class RoomEvent(models.Model):
         MESSAGE_REJECTED = "message.rejected"
         MESSAGE_UPDATED = "message.updated"
         MESSAGE_VOTES = "message.votes"
+        MESSAGE_RESTORED = "message.restored"
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="events")
     seq = models.BigIntegerField()

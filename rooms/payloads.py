@@ -239,6 +239,14 @@ class MessageUpdatedEvent(TypedDict):
     message: MessagePayload | DeletedMessagePayload
 
 
+class MessageRestoredEvent(TypedDict):
+    """A deleted message is back, at its own seq: the message as it is now (deleted again, on a replay)."""
+
+    type: Literal["message.restored"]
+    seq: int
+    message: MessagePayload | DeletedMessagePayload
+
+
 class VoteCount(TypedDict):
     message_id: int
     upvotes: int
@@ -268,6 +276,7 @@ EventPayload = (
     | MessageRejectedEvent
     | MessageUpdatedEvent
     | MessageVotesEvent
+    | MessageRestoredEvent
     | SkipFrame
 )
 # The events whose payload is stored with them (RoomEvent.data) rather than
@@ -283,7 +292,12 @@ SNAPSHOT_EVENT_TYPES = frozenset(
 )
 # Events that carry the message they are about, rendered as it is now.
 MESSAGE_EVENT_TYPES = frozenset(
-    {RoomEvent.Type.MESSAGE_CREATED, RoomEvent.Type.MESSAGE_UPDATED, RoomEvent.Type.MESSAGE_HELD}
+    {
+        RoomEvent.Type.MESSAGE_CREATED,
+        RoomEvent.Type.MESSAGE_UPDATED,
+        RoomEvent.Type.MESSAGE_HELD,
+        RoomEvent.Type.MESSAGE_RESTORED,
+    }
 )
 # Events only the room's moderators and their subject know of: a post in
 # the review queue and its refusal, and a participant's mute (a matter

@@ -158,6 +158,7 @@ def _password_hash_before_lock(room: Room, password: str | None) -> str | None:
 def _room_settings_set(locked_room: Room, changes: RoomChanges) -> list[str]:
     """Set on the locked room what `changes` alters; returns the fields changed."""
     changed: list[str] = []
+    slow_before = locked_room.slow_mode_seconds
     for field in (
         "topic",
         "paused",
@@ -172,6 +173,10 @@ def _room_settings_set(locked_room: Room, changes: RoomChanges) -> list[str]:
         if value is not None and getattr(locked_room, field) != value:
             setattr(locked_room, field, value)
             changed.append(field)
+    if "slow_mode_seconds" in changed and bool(slow_before) != bool(locked_room.slow_mode_seconds):
+        # Switched on or off; a new interval while it is on keeps counting from when it began.
+        locked_room.slow_mode_since = clock.now() if locked_room.slow_mode_seconds else None
+        changed.append("slow_mode_since")
     if changes.closed is not None and changes.closed == locked_room.is_open:
         now = clock.now()
         # Reopening gives the room a whole new lifetime from now.
@@ -510,7 +515,7 @@ def _admit_participant_post(room: Room, participant: Participant) -> None:
     if participant.muted:
         raise Forbidden(gettext("A teacher has muted you in this room."), code="muted")
     now = clock.now()
-    if room.slow_mode_seconds and participant.last_posted_at is not None:
+    if room.slow_mode_seconds and _counts_for_slow_mode(room, participant.last_posted_at):
         wait = timedelta(seconds=room.slow_mode_seconds) - (now - participant.last_posted_at)
         if wait > timedelta(0):
             raise RateLimited(
@@ -528,6 +533,14 @@ def _admit_participant_post(room: Room, participant: Participant) -> None:
     _spend_post_allowances(participant, address, now)
     participant.last_posted_at = now
     participant.save(update_fields=["post_allowance", "post_allowance_at", "last_posted_at"])
+
+
+def _counts_for_slow_mode(room: Room, posted_at: datetime | None) -> bool:
+    """Whether a post made at `posted_at` makes the participant wait: only one since slow mode was switched on."""
+    if posted_at is None:
+        return False
+    # Rooms whose slow mode was on before it was dated count every post, as they did.
+    return room.slow_mode_since is None or posted_at >= room.slow_mode_since
 
 
 @dataclass(frozen=True)
@@ -850,6 +863,25 @@ def _message_delete_locked(locked_room: Room, message: Message, deleted_by: Teac
     _record_event(locked_room, RoomEvent.Type.MESSAGE_DELETED, message=locked_message)
     for report in Report.objects.select_for_update().filter(message=locked_message, resolved_at__isnull=True):
         _report_resolve_locked(locked_room, report, Report.Resolution.DELETED, deleted_by, now)
+    return True
+
+
+def message_restore(*, room: Room, message: Message) -> bool:
+    """Bring a deleted message back for everyone, where it was; returns False if it was not deleted.
+
+    The undo of message_delete, at any time. It keeps its seq, so it returns
+    to its place in every history; it is not pinned again, and the reports
+    its deletion resolved stay resolved.
+    """
+    with transaction.atomic():
+        locked_room = _lock_room(room)
+        locked = Message.objects.select_for_update().get(pk=message.pk)
+        if not locked.is_deleted:
+            return False
+        locked.deleted_at = None
+        locked.deleted_by = None
+        locked.save(update_fields=["deleted_at", "deleted_by"])
+        _record_event(locked_room, RoomEvent.Type.MESSAGE_RESTORED, message=locked)
     return True
 
 

@@ -399,6 +399,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("room-message", "PATCH"): Operation("Pin or mark answered", {200: MessageOnlyAnswer}, MessageChangesBody),
     ("room-message", "DELETE"): Operation("Delete a message for everyone", {204: None}, errors={409}),
+    ("room-message-restore", "POST"): Operation(
+        "Undo a delete: the message is back for everyone (not deleted: no change)", {200: MessageOnlyAnswer}
+    ),
     ("room-message-upvote", "POST"): Operation("Upvote a message", {200: VoteAnswer}),
     ("room-message-upvote", "DELETE"): Operation("Take an upvote back", {200: VoteAnswer}),
     ("room-message-approve", "POST"): Operation(

@@ -55,6 +55,11 @@ urlpatterns = [
         name="room-message-reject",
     ),
     path(
+        f"{room}/messages/<int:message_id>/restore",
+        api_endpoint(POST=views.restore_message),
+        name="room-message-restore",
+    ),
+    path(
         f"{room}/messages/<int:message_id>/report",
         api_endpoint(POST=views.report_message),
         name="room-message-report",

@@ -313,6 +313,15 @@ def delete_message(request: HttpRequest, actor: Actor, name: str, message_id: in
     return HttpResponse(status=204)
 
 
+def restore_message(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
+    # Same access as deleting: whoever may delete a message may take the deletion back.
+    access = room_access_by_name(name=name, actor=actor)
+    message = message_for_moderator(access=access, message_id=message_id)
+    services.message_restore(room=access.room, message=message)
+    message.refresh_from_db()
+    return JsonResponse({"message": _message_json(message, access.viewer)})
+
+
 def report_message(request: HttpRequest, actor: Actor, name: str, message_id: int) -> HttpResponse:
     access = room_access_by_name(name=name, actor=actor)
     reporter, message = message_for_reporter(access=access, message_id=message_id)

@@ -549,6 +549,41 @@ class TestSlowMode:
         assert api.post(URL, {"text": "two"}, token=participant.token).status == 201
 
 
+class TestSlowModeCountsFromWhenItWasSwitchedOn:
+    @pytest.fixture(autouse=True)
+    def frozen(self, clock):
+        clock.freeze()
+
+    def test_a_post_made_before_slow_mode_was_switched_on_does_not_count(self, api, owner, participant, clock):
+        assert api.post(URL, {"text": "before"}, token=participant.token).status == 201
+        clock.advance(timedelta(seconds=5))
+
+        api.patch("/api/rooms/biology", {"slow_mode_seconds": 30}, token=owner.token)
+
+        assert api.post(URL, {"text": "right after"}, token=participant.token).status == 201
+        assert error_of(api.post(URL, {"text": "too soon"}, token=participant.token)) == (429, "slow_mode")
+
+    def test_a_new_interval_while_it_is_on_keeps_counting_the_posts_since(self, api, owner, participant, clock):
+        api.patch("/api/rooms/biology", {"slow_mode_seconds": 30}, token=owner.token)
+        api.post(URL, {"text": "one"}, token=participant.token)
+        clock.advance(timedelta(seconds=10))
+
+        api.patch("/api/rooms/biology", {"slow_mode_seconds": 60}, token=owner.token)
+
+        refused = api.post(URL, {"text": "two"}, token=participant.token)
+        assert error_of(refused) == (429, "slow_mode")
+        assert refused.body["error"]["retry_after"] == 50
+
+    def test_switching_it_off_and_on_again_forgives_the_posts_before(self, api, owner, participant, clock):
+        api.patch("/api/rooms/biology", {"slow_mode_seconds": 30}, token=owner.token)
+        api.post(URL, {"text": "one"}, token=participant.token)
+        clock.advance(timedelta(seconds=1))
+        api.patch("/api/rooms/biology", {"slow_mode_seconds": 0}, token=owner.token)
+        api.patch("/api/rooms/biology", {"slow_mode_seconds": 30}, token=owner.token)
+
+        assert api.post(URL, {"text": "two"}, token=participant.token).status == 201
+
+
 class TestPrivateRoom:
     def test_a_participant_from_before_the_password_gets_401(self, api, room, owner, participant):
         api.patch("/api/rooms/biology", {"password": "mitosis"}, token=owner.token)

@@ -276,6 +276,51 @@ class TestMessageDelete:
         assert Room.objects.get(pk=room.pk).seq == 2
 
 
+class TestMessageRestore:
+    def test_restoring_brings_the_message_back_at_its_seq_and_records_an_event(self, room, participant, owner):
+        message, _ = services.message_post(room=room, author=participant.obj, text="oops")
+        services.message_delete(room=room, message=message, deleted_by=owner.obj)
+
+        assert services.message_restore(room=room, message=message)
+
+        message.refresh_from_db()
+        assert (message.is_deleted, message.deleted_by, message.seq) == (False, None, 1)
+        event = RoomEvent.objects.get(room=room, seq=3)
+        assert (event.type, event.message_id) == (RoomEvent.Type.MESSAGE_RESTORED, message.pk)
+
+    def test_restoring_a_message_that_is_not_deleted_changes_nothing(self, room, participant):
+        message, _ = services.message_post(room=room, author=participant.obj, text="fine")
+
+        assert not services.message_restore(room=room, message=message)
+
+        assert Room.objects.get(pk=room.pk).seq == 1
+
+    def test_a_restore_is_published_with_the_message(
+        self, room, participant, owner, listener, django_capture_on_commit_callbacks
+    ):
+        message, _ = services.message_post(room=room, author=participant.obj, text="back again")
+        services.message_delete(room=room, message=message, deleted_by=owner.obj)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            services.message_restore(room=room, message=message)
+
+        event = listener.next_event()
+        assert (event["type"], event["seq"], event["message"]["text"]) == ("message.restored", 3, "back again")
+
+
+class TestSlowModeSince:
+    def test_switching_slow_mode_on_dates_it_and_off_forgets_the_date(self, room, clock):
+        clock.freeze()
+
+        on = services.room_update(room=room, changes={"slow_mode_seconds": 30})
+        assert on.slow_mode_since == clock.now()
+        clock.advance(timedelta(seconds=5))
+        longer = services.room_update(room=room, changes={"slow_mode_seconds": 60})
+        assert longer.slow_mode_since == on.slow_mode_since
+        off = services.room_update(room=room, changes={"slow_mode_seconds": 0})
+        assert off.slow_mode_since is None
+
+
 class TestPublishing:
     def test_a_committed_post_is_published_in_the_event_shape(
         self, room, participant, listener, django_capture_on_commit_callbacks

@@ -129,3 +129,23 @@ async def test_a_masked_post_shows_its_words_only_to_the_moderators(listen, room
     assert (taught["text"], taught["masked_text"], taught["filtered"]) == ("what the sh1t", "what the ****", True)
     assert seen["text"] == "what the ****"
     assert "sh1t" not in classmate.texts[-1]
+
+
+async def test_a_restored_anonymous_post_names_its_author_only_to_the_moderators_and_the_author(listen, room, people):
+    await act("room_update", room=room, changes={"anonymous": True})
+    author = people["author"]
+    message, _ = await act("message_post", room=room, author=author.obj, text="Can I resit?")
+    await act("message_delete", room=room, message=message, deleted_by=people["owner"].obj)
+    sockets = {
+        "owner": await started(listen, with_token(room_path(room), people["owner"].token)),
+        "author": await started(listen, with_token(room_path(room), author.token)),
+        "visitor": await started(listen, room_path(room)),
+    }
+
+    await act("message_restore", room=room, message=message)
+    frames = {name: (await socket.frames_through(4))[-1] for name, socket in sockets.items()}
+
+    assert {frame["type"] for frame in frames.values()} == {"message.restored"}
+    shown = {name: frame["message"]["nickname"] for name, frame in frames.items()}
+    assert shown == {"owner": "secret-sam", "author": "secret-sam", "visitor": "Anonymous"}
+    assert "secret-sam" not in sockets["visitor"].texts[-1]

@@ -39,11 +39,18 @@ def test_a_spanish_speaking_student_reads_and_uses_the_room_in_spanish(open_page
     welcome = message_with(ana, "Bienvenidos")
     expect(welcome.get_by_test_id("teacher-badge")).to_have_text("docente")
     expect(welcome.get_by_test_id("upvote")).to_have_attribute("aria-label", "Votar (0)")
-    expect(welcome.get_by_test_id("report-message")).to_have_text("Reportar")
+    # A teacher's message has no Report button; a classmate's has.
+    expect(welcome.get_by_test_id("report-message")).to_have_count(0)
+    expect(message_with(ana, "¿Hay tarea?").get_by_test_id("report-message")).to_have_text("Reportar")
     expect(welcome.locator("time")).to_have_attribute("title", re.compile(r"\d+ de [a-z]+ de \d{4}"))
     expect(message_with(ana, "¿Hay tarea?").get_by_test_id("message-nickname")).to_have_text("Anónimo")
 
     post(ana, "Sí, la página 12")
+    expect(message_with(ana, "Sí, la página 12")).to_have_attribute("data-state", "confirmed")
+    expect(ana.get_by_test_id("slow-mode-wait")).to_have_text(re.compile(r"^Espera \d+ s$"))
+    # A reload forgets the page's own countdown: the server's refusal is shown instead.
+    ana.reload()
+    expect_live(ana)
     post(ana, "¿y la 13?")
 
     expect(message_with(ana, "¿y la 13?").get_by_test_id("post-status")).to_have_text("No enviado")

@@ -55,6 +55,9 @@ const tools = {
   wordFilter: byId("word-filter"),
   blockedForm: byId("blocked-words-form"),
   blockedWords: byId("blocked-words"),
+  tabChat: byId("tab-chat"),
+  tabTools: byId("tab-tools"),
+  toolsAlert: byId("tools-alert"),
 };
 // Only the owner's page has these panels.
 const ownerTools = {
@@ -116,6 +119,8 @@ function toolsShowRoom(shown) {
   if (room.joining_locked) parts.push(gettext("joining locked"));
   tools.status.textContent = `${parts.join(" · ")}.`;
   tools.pause.textContent = room.paused ? gettext("Resume room") : gettext("Pause room");
+  // Nobody posts in a closed room: pausing it means nothing.
+  tools.pause.hidden = room.is_open === false;
   tools.pause.setAttribute("aria-pressed", room.paused ? "true" : "false");
   tools.joining.textContent = room.joining_locked ? gettext("Unlock joining") : gettext("Lock joining");
   tools.joining.setAttribute("aria-pressed", room.joining_locked ? "true" : "false");
@@ -135,14 +140,35 @@ function toolsShowRoom(shown) {
   if (document.activeElement !== tools.slowInput) tools.slowInput.value = room.slow_mode_seconds ?? 0;
 }
 
+// How long a status line ("Topic saved.") stays; it fades out over its
+// last second (site.css .fading, instant with reduced motion).
+const STATUS_MS = 4000;
+const statusTimers = new Map();
+
+function statusShow(line, text) {
+  clearTimeout(statusTimers.get(line));
+  line.textContent = text;
+  line.hidden = false;
+  // Restarted for a second status in a row.
+  line.classList.remove("fading");
+  void line.offsetWidth;
+  line.classList.add("fading");
+  statusTimers.set(
+    line,
+    setTimeout(() => {
+      line.hidden = true;
+      line.classList.remove("fading");
+    }, STATUS_MS),
+  );
+}
+
 // Answers whether the change was saved; a refusal is shown, never thrown.
 async function roomChange(changes, saved) {
   tools.settingsError.hidden = true;
   tools.settingsSaved.hidden = true;
   try {
     roomPage.applyRoom(await roomPage.api("PATCH", "", changes));
-    tools.settingsSaved.textContent = saved;
-    tools.settingsSaved.hidden = false;
+    statusShow(tools.settingsSaved, saved);
     return true;
   } catch (error) {
     tools.settingsError.textContent = error.message;
@@ -279,6 +305,17 @@ function queueChrome() {
   tools.queueCount.textContent = queueRows.size;
   tools.queueCount.classList.toggle("alert", queueRows.size > 0);
   tools.noQueue.hidden = queueRows.size > 0;
+  toolsAlertShow();
+}
+
+// On a phone the tools sit behind their tab, which counts what waits there.
+let openReports = 0;
+
+function toolsAlertShow() {
+  const waiting = queueRows.size + openReports;
+  tools.toolsAlert.textContent = waiting;
+  tools.toolsAlert.hidden = waiting === 0;
+  tools.toolsAlert.classList.toggle("alert", waiting > 0);
 }
 
 async function queueDecide(item, id, action) {
@@ -317,7 +354,27 @@ function messageActions(message) {
     "aria-label",
     interpolate(gettext("Mark the message from %(nickname)s answered or not"), author, true),
   );
-  return [pin, answered];
+  if (message.participant_id == null) return [pin, answered];
+  // Muting from the message itself: one tap on a phone, without the tools.
+  const mute = button(gettext("Mute"), { className: "small secondary", id: "mute-author" });
+  mute.setAttribute("aria-label", interpolate(gettext("Mute %(nickname)s"), author, true));
+  mute.addEventListener("click", () => authorMute(mute, message.participant_id));
+  return [pin, answered, mute];
+}
+
+async function authorMute(control, participantId) {
+  await withDisabled(control, async () => {
+    try {
+      const answer = await roomPage.api("POST", `/participants/${participantId}/mute`);
+      participantsApply(answer.participant);
+      control.textContent = gettext("Muted");
+      tools.participantsError.hidden = true;
+    } catch (error) {
+      const failed = interpolate(gettext("Could not mute: %(reason)s"), { reason: error.message }, true);
+      tools.settingsError.textContent = failed;
+      tools.settingsError.hidden = false;
+    }
+  });
 }
 
 async function messageToggle(control, field) {
@@ -358,6 +415,9 @@ function reportsShow(reports) {
   tools.reportCount.textContent = reports.length;
   tools.reportCount.classList.toggle("alert", reports.length > 0);
   tools.noReports.hidden = reports.length > 0;
+  openReports = reports.length;
+  toolsAlertShow();
+  roomPage.reportedSet(reports.map((report) => report.message?.id));
 }
 
 function reportItem(report) {
@@ -618,12 +678,10 @@ async function moderatorInvite() {
   ownerTools.invited.hidden = true;
   const answer = await roomPage.api("POST", "/moderators", { email: ownerTools.email.value });
   ownerTools.email.value = "";
-  ownerTools.invited.textContent = interpolate(
-    gettext("Invitation sent to %(email)s."),
-    { email: answer.invitation.email },
-    true,
+  statusShow(
+    ownerTools.invited,
+    interpolate(gettext("Invitation sent to %(email)s."), { email: answer.invitation.email }, true),
   );
-  ownerTools.invited.hidden = false;
   await moderatorsLoad();
 }
 
@@ -657,6 +715,15 @@ async function roomDelete() {
 }
 
 // ---------------------------------------------------------------------------
+// On a phone: the chat takes the screen, the tools are a tab away
+
+function tabShow(view) {
+  document.getElementById("main").dataset.view = view;
+  tools.tabChat.setAttribute("aria-selected", view === "chat" ? "true" : "false");
+  tools.tabTools.setAttribute("aria-selected", view === "tools" ? "true" : "false");
+}
+
+// ---------------------------------------------------------------------------
 // Start
 
 // Wires the tools to the room page and loads what they show. `page` is all
@@ -670,6 +737,7 @@ async function roomDelete() {
 //   showDeleted(show)   the page shows deleted messages as evidence, or stops
 //   roomDeleted()       the page forgets the room this owner just deleted
 //   updateMessage(m)    the page shows a message pinned or answered as the API answered
+//   reportedSet(ids)    the page marks the messages with an open report
 // The answer is what the page tells the tools as news arrives:
 //   roomChanged(room), participantChanged(participant),
 //   messageArrived(message), messageHeld(message), messageRejected(id),
@@ -677,6 +745,9 @@ async function roomDelete() {
 export function moderatorToolsStart(page) {
   roomPage = page;
   toolsShowRoom(page.room);
+  tabShow("chat");
+  tools.tabChat.addEventListener("click", () => tabShow("chat"));
+  tools.tabTools.addEventListener("click", () => tabShow("tools"));
 
   tools.pause.addEventListener("click", pauseToggle);
   tools.close.addEventListener("click", closedToggle);

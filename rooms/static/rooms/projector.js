@@ -45,7 +45,9 @@ function showMessage(message) {
   if (message.deleted || rendered.has(message.id)) return;
   const item = messageItem(message);
   rendered.set(message.id, item);
-  elements.list.append(item);
+  // In seq order: a restored message goes back to its place, not to the end.
+  const later = [...elements.list.children].find((node) => Number(node.dataset.seq) > message.seq);
+  elements.list.insertBefore(item, later ?? null);
   while (rendered.size > KEEP_MESSAGES) {
     const oldest = elements.list.firstElementChild;
     rendered.delete(Number(oldest.dataset.id));
@@ -101,6 +103,7 @@ function applyRoom(changes) {
 
 function apply(event) {
   if (event.type === "message.created") showMessage(event.message);
+  else if (event.type === "message.restored") showMessage(event.message);
   else if (event.type === "message.deleted") removeMessage(event.message_id);
   else if (event.type === "message.updated") updateMessage(event.message);
   else if (event.type === "room.updated") applyRoom(event.room);

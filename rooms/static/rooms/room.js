@@ -36,6 +36,11 @@ const PAGE_SIZE = 50;
 // Closer than this to an edge of the list counts as being at it.
 const EDGE_SLACK_PX = 120;
 const REASON_MAX = 200;
+// How long "Undo" stays offered after a delete.
+const UNDO_MS = 10_000;
+// Failures that say nothing about the post itself: no server took it. The
+// post is sent again, by itself, once the stream is back.
+const UNSENT_STATUSES = new Set([0, 500, 502, 503, 504]);
 // Said when a room this page could read asks for a password, new or changed.
 const LOCKED_REASON = gettext("This room now needs a password. Type the one your teacher gave you.");
 
@@ -77,6 +82,11 @@ const elements = {
   orderNewest: byId("order-newest"),
   orderTop: byId("order-top"),
   hideAnswered: byId("hide-answered"),
+  outbox: byId("outbox"),
+  newMessages: byId("new-messages"),
+  slowWait: byId("slow-mode-wait"),
+  undoBar: byId("undo-delete-bar"),
+  undo: byId("undo-delete"),
 };
 
 const state = {
@@ -101,12 +111,22 @@ const state = {
   pinned: null,
   // Message ids this reader upvoted.
   upvoted: new Set(),
+  // Slow mode: when (this device's clock) this participant last posted
+  // while it was on, and until when the server holds their next post.
+  postedAt: null,
+  slowUntil: 0,
+  // Messages that arrived while the reader was scrolled up.
+  unseen: 0,
+  // Ids of messages with an open report (moderators).
+  reported: new Set(),
 };
 const rendered = new Map(); // message id -> <li>
-// Ids never come back once deleted; remembering them stops a late POST answer
-// or an older history page from resurrecting one.
+// Deleted ids come back only with a message.restored (or a restore's answer);
+// remembering them stops a late POST answer or an older history page from
+// resurrecting one.
 const deletedIds = new Set();
-const pendingPosts = new Map(); // client_id -> {text, item}
+// Posts not yet confirmed, shown in the outbox by the composer: client_id -> {text, item, error}
+const pendingPosts = new Map();
 // This participant's posts waiting for the teacher: message id -> <li>.
 const heldPosts = new Map();
 // What moderator.js answers once it has started (moderators only).
@@ -157,7 +177,8 @@ function confirmedItem(message, { mine }) {
     const author = { nickname: message.nickname };
     remove.setAttribute("aria-label", interpolate(gettext("Delete message from %(nickname)s"), author, true));
     actions.append(remove);
-  } else {
+  } else if (!isTeacherPost(message)) {
+    // Teachers' messages can't be reported: the teachers are whom reports go to.
     const report = button(gettext("Report"), {
       className: "report small secondary",
       id: "report-message",
@@ -169,7 +190,31 @@ function confirmedItem(message, { mine }) {
     actions.append(report);
   }
   meta.append(actions);
+  if (isModerator) markReported(item, state.reported.has(message.id));
   return item;
+}
+
+function isTeacherPost(message) {
+  return message.role === "owner" || message.role === "moderator";
+}
+
+function markReported(item, reported) {
+  item.classList.toggle("reported", reported);
+  let badge = item.querySelector("[data-testid=reported-badge]");
+  if (reported && !badge) {
+    badge = testId(element("span", "badge reported-badge", gettext("Reported")), "reported-badge");
+    item.querySelector(".message-meta .author")?.after(badge);
+  } else if (!reported) {
+    badge?.remove();
+  }
+}
+
+// The messages with an open report, as the teacher tools last read them.
+function reportedSet(ids) {
+  state.reported = new Set(ids);
+  for (const [id, item] of rendered) {
+    if (item.dataset.state === "confirmed") markReported(item, state.reported.has(id));
+  }
 }
 
 // The upvote button with its count. Anyone who joined may press it; a
@@ -214,6 +259,15 @@ function markDeleted(item, { deleted_at: deletedAt, deleted_by: deletedBy } = {}
   if (deletedBy) note.textContent = interpolate(gettext("Deleted by %(name)s"), { name: deletedBy }, true);
   if (deletedAt) note.title = new Date(deletedAt).toLocaleString();
   item.querySelector(".message-meta").append(note);
+  if (isModerator && item.dataset.id) {
+    const id = Number(item.dataset.id);
+    const restore = button(gettext("Restore"), {
+      className: "small secondary",
+      id: "restore-message",
+      onClick: () => restoreMessage(id, restore),
+    });
+    item.querySelector(".message-meta").append(restore);
+  }
 }
 
 function nearBottom() {
@@ -226,8 +280,26 @@ function nearBottom() {
 function changingList(change, { forceBottom = false } = {}) {
   const follow = forceBottom || nearBottom();
   change();
-  if (follow) elements.scroller.scrollTop = elements.scroller.scrollHeight;
+  if (follow) scrollToNewest();
   updateListChrome();
+}
+
+function scrollToNewest() {
+  elements.scroller.scrollTop = elements.scroller.scrollHeight;
+  state.unseen = 0;
+  elements.newMessages.hidden = true;
+}
+
+// A message arrived below a reader who scrolled up: counted on a pill that takes them down.
+function noteUnseen() {
+  if (nearBottom() || state.order !== "newest") return;
+  state.unseen += 1;
+  elements.newMessages.textContent = interpolate(
+    ngettext("%(count)s new message", "%(count)s new messages", state.unseen),
+    { count: state.unseen },
+    true,
+  );
+  elements.newMessages.hidden = false;
 }
 
 function updateListChrome() {
@@ -352,6 +424,23 @@ function showPinned(message) {
   elements.pinned.append(label, list);
 }
 
+// A deleted message is back (an undo): it returns to its place by seq. A
+// replay after it was deleted again carries it deleted, and it stays away.
+function showRestored(message) {
+  if (message.deleted) {
+    removeMessage(message.id);
+    return;
+  }
+  deletedIds.delete(message.id);
+  const shown = rendered.get(message.id);
+  if (shown?.dataset.state === "deleted") {
+    rendered.delete(message.id);
+    shown.remove();
+  }
+  const item = newItem(message, { mine: false });
+  if (item) placeConfirmed(item, message.seq);
+}
+
 function removeMessage(id) {
   if (state.pinned?.id === id) showPinned(null);
   deletedIds.add(id);
@@ -446,6 +535,10 @@ function fillScreen() {
 
 function scrolled() {
   if (elements.scroller.scrollTop < EDGE_SLACK_PX) loadOlder();
+  if (state.unseen && nearBottom()) {
+    state.unseen = 0;
+    elements.newMessages.hidden = true;
+  }
 }
 
 // Moderators may show deleted messages as evidence: the history is read
@@ -474,9 +567,15 @@ function hideAnsweredSet(hide) {
 
 function applyEvent(event) {
   switch (event.type) {
-    case "message.created":
+    case "message.created": {
+      const known = rendered.has(event.message.id) || pendingPosts.has(event.message.client_id);
       changingList(() => showMessage(event.message));
+      if (!known && !event.message.deleted) noteUnseen();
       moderatorTools?.messageArrived(event.message);
+      break;
+    }
+    case "message.restored":
+      changingList(() => showRestored(event.message));
       break;
     case "message.deleted":
       changingList(() => removeMessage(event.message_id));
@@ -490,7 +589,13 @@ function applyEvent(event) {
     case "message.held":
       // A moderator's queue, or this participant's own post.
       if (isModerator) moderatorTools?.messageHeld(event.message);
-      else if (event.message.status === "held") changingList(() => showHeld(event.message));
+      else if (event.message.status === "held") {
+        // This page's own post, whose answer may still be on its way: it leaves the outbox.
+        changingList(() => {
+          takePending(event.message.client_id);
+          showHeld(event.message);
+        });
+      }
       break;
     case "message.rejected":
       if (isModerator) moderatorTools?.messageRejected(event.message_id);
@@ -555,7 +660,9 @@ async function reloadHeld() {
 
 // Frames carry the public room; the moderator-only keys from the page stay.
 function applyRoom(room) {
+  const slowBefore = state.room.slow_mode_seconds;
   state.room = { ...state.room, ...room };
+  slowModeChanged(slowBefore, state.room.slow_mode_seconds);
   elements.topic.textContent = state.room.topic ?? "";
   elements.topic.hidden = !state.room.topic;
   closingSchedule();
@@ -590,6 +697,7 @@ const stream = new RoomStream({
     const transient = name === "connecting" || name === "live" || name === "reconnecting";
     elements.notice.hidden = !transient || !notice;
     if (notice) elements.notice.textContent = notice;
+    if (name === "live") unsentRetry();
   },
   onEnd(reason) {
     // A teacher's page losing its access (signed out, or no longer a
@@ -698,7 +806,8 @@ function updateCounter() {
   const length = textLength(cleanText(elements.text.value));
   elements.counter.textContent = `${length}/${config.maxLength}`;
   elements.counter.classList.toggle("over", length > config.maxLength);
-  elements.send.disabled = Boolean(composerBlock()) || length === 0 || length > config.maxLength;
+  elements.send.disabled =
+    Boolean(composerBlock()) || slowModeLeft() > 0 || length === 0 || length > config.maxLength;
 }
 
 // Messages rendered before this browser joined learn now which are its own.
@@ -808,18 +917,30 @@ function pendingItem(text) {
   return item;
 }
 
+// An unconfirmed post waits in the outbox by the composer, never in the
+// history, where newer messages would pile up above it.
 function postCreate(text) {
   const clientId = newClientId();
   const item = pendingItem(text);
-  pendingPosts.set(clientId, { text, item });
-  changingList(() => elements.list.append(item), { forceBottom: true });
+  pendingPosts.set(clientId, { text, item, error: null });
+  elements.outbox.append(item);
+  changingList(() => {}, { forceBottom: true });
   postSend(clientId);
+}
+
+// The stream is back: posts that failed because no server took them go
+// again, by themselves, with their client_id (a post is stored at most once).
+function unsentRetry() {
+  for (const [clientId, post] of pendingPosts) {
+    if (post.item.dataset.state === "failed" && UNSENT_STATUSES.has(post.error?.status)) postSend(clientId);
+  }
 }
 
 async function postSend(clientId) {
   const post = pendingPosts.get(clientId);
   if (!post) return;
   postShowSending(post);
+  post.error = null;
   let answer;
   try {
     // Sent again by itself if no server answered (a restart), then "Not sent" and a Retry button.
@@ -830,6 +951,7 @@ async function postSend(clientId) {
     if (pendingPosts.get(clientId) === post) postShowFailure(clientId, post, error);
     return;
   }
+  slowModePosted();
   if (answer.message.status === "held" || answer.message.status === "rejected") {
     takePending(clientId);
     changingList(() => {
@@ -851,6 +973,7 @@ function learnFromRefusal(error) {
   else if (error.locksOut) lockOut(LOCKED_REASON);
   else if (error.code === "removed") removedHere();
   else if (error.status === 401 && !isModerator) rejoinNeeded();
+  else if (error.code === "slow_mode" && error.details?.retry_after) slowModeHold(error.details.retry_after);
 }
 
 function postShowSending(post) {
@@ -877,6 +1000,7 @@ function problemBox(text) {
 }
 
 function postShowFailure(clientId, post, error) {
+  post.error = error;
   post.item.dataset.state = "failed";
   post.item.dataset.error = error.code;
   post.item.querySelector(".post-status").textContent = gettext("Not sent");
@@ -888,18 +1012,19 @@ function postShowFailure(clientId, post, error) {
     id: "edit-failed",
     onClick: () => {
       pendingPosts.delete(clientId);
-      changingList(() => post.item.remove());
+      post.item.remove();
+      updateListChrome();
       elements.text.value = post.text;
       updateCounter();
       elements.text.focus();
     },
   });
   problem.append(retry, edit);
-  changingList(() => post.item.append(problem));
+  post.item.append(problem);
 }
 
 function submitComposer() {
-  if (composerBlock()) return;
+  if (composerBlock() || slowModeLeft() > 0) return;
   const text = cleanText(elements.text.value);
   const length = textLength(text);
   if (length === 0 || length > config.maxLength) return;
@@ -991,12 +1116,110 @@ async function deleteMessage(id) {
   try {
     await api("DELETE", `/messages/${id}`);
     changingList(() => removeMessage(id));
+    undoOffer(id);
   } catch (error) {
     item.dataset.state = "confirmed";
     remove.disabled = false;
     item.querySelector(".post-problem")?.remove();
     item.append(problemBox(interpolate(gettext("Could not delete: %(reason)s"), { reason: error.message }, true)));
   }
+}
+
+// A misclick must not cost a student their message: for UNDO_MS after a
+// delete, one tap brings it back (and the evidence view can, at any time).
+let undoTimer = null;
+
+function undoOffer(id) {
+  clearTimeout(undoTimer);
+  elements.undoBar.dataset.messageId = id;
+  elements.undoBar.querySelector("span").textContent = gettext("Message deleted.");
+  elements.undo.disabled = false;
+  elements.undoBar.hidden = false;
+  undoTimer = setTimeout(undoWithdraw, UNDO_MS);
+}
+
+function undoWithdraw() {
+  clearTimeout(undoTimer);
+  elements.undoBar.hidden = true;
+  delete elements.undoBar.dataset.messageId;
+}
+
+async function undoDelete() {
+  const id = Number(elements.undoBar.dataset.messageId);
+  if (!id) return;
+  elements.undo.disabled = true;
+  try {
+    await restoreSend(id);
+    undoWithdraw();
+  } catch (error) {
+    const failed = interpolate(gettext("Could not restore: %(reason)s"), { reason: error.message }, true);
+    elements.undoBar.querySelector("span").textContent = failed;
+    elements.undo.disabled = false;
+  }
+}
+
+// Restore from the evidence view, with the reason under the message if it fails.
+async function restoreMessage(id, control) {
+  const item = rendered.get(id);
+  control.disabled = true;
+  try {
+    await restoreSend(id);
+  } catch (error) {
+    control.disabled = false;
+    item?.querySelector(".post-problem")?.remove();
+    item?.append(problemBox(interpolate(gettext("Could not restore: %(reason)s"), { reason: error.message }, true)));
+  }
+}
+
+async function restoreSend(id) {
+  const answer = await api("POST", `/messages/${id}/restore`);
+  changingList(() => showRestored(answer.message));
+}
+
+// ---------------------------------------------------------------------------
+// Slow mode: after a post, the Send button waits out the room's interval,
+// counting down, so nobody piles up refusals.
+
+let slowTimer = null;
+
+function slowModeLeft() {
+  return Math.max(0, Math.ceil((state.slowUntil - Date.now()) / 1000));
+}
+
+function slowModePosted() {
+  if (isModerator || !(state.room.slow_mode_seconds > 0)) return;
+  state.postedAt = Date.now();
+  slowModeHold(state.room.slow_mode_seconds);
+}
+
+// The server's word (a 429's retry_after) or our own count after a post.
+function slowModeHold(seconds) {
+  state.slowUntil = Date.now() + seconds * 1000;
+  slowModeTick();
+}
+
+function slowModeTick() {
+  clearTimeout(slowTimer);
+  const left = slowModeLeft();
+  elements.slowWait.hidden = left === 0;
+  if (left > 0) {
+    elements.slowWait.textContent = interpolate(gettext("Wait %(seconds)s s"), { seconds: left }, true);
+    slowTimer = setTimeout(slowModeTick, (state.slowUntil - Date.now()) % 1000 || 1000);
+  }
+  updateCounter();
+}
+
+// Switched on (or off), nobody waits for what they posted before; a new
+// interval while it is on counts from the last post, as the server does.
+function slowModeChanged(before, after) {
+  if (before === after || isModerator) return;
+  if (!before || !after) {
+    state.postedAt = null;
+    state.slowUntil = 0;
+  } else if (state.postedAt !== null) {
+    state.slowUntil = state.postedAt + after * 1000;
+  }
+  slowModeTick();
 }
 
 // ---------------------------------------------------------------------------
@@ -1042,6 +1265,7 @@ async function moderatorToolsLoad() {
     showDeleted: showDeletedSet,
     roomDeleted: roomDeletedHere,
     updateMessage: (message) => changingList(() => updateMessage(message)),
+    reportedSet,
   });
 }
 
@@ -1062,6 +1286,8 @@ elements.copyUrl.addEventListener("click", roomUrlCopy);
 elements.orderNewest.addEventListener("click", () => orderSet("newest"));
 elements.orderTop.addEventListener("click", () => orderSet("top"));
 elements.hideAnswered.addEventListener("change", () => hideAnsweredSet(elements.hideAnswered.checked));
+elements.newMessages.addEventListener("click", scrollToNewest);
+elements.undo?.addEventListener("click", undoDelete);
 
 if (state.locked) elements.unlockNickname.value = config.rememberedNickname ?? state.me?.nickname ?? "";
 closingSchedule();
