@@ -75,6 +75,7 @@ ERROR_CODES: dict[str, int] = {
     "no_subscription": 404,
     "method_not_allowed": 405,
     "name_taken": 409,
+    "nickname_taken": 409,
     "already_subscribed": 409,
     "already_verified": 409,
     "email_undeliverable": 409,
@@ -114,6 +115,8 @@ class ErrorDetail(TypedDict):
     upgrade_url: NotRequired[str]
     # card_declined: Stripe's reason, when it gives one.
     decline_code: NotRequired[str]
+    # nickname_taken: a nickname like the one asked for that is free.
+    suggestion: NotRequired[str]
 
 
 class Error(TypedDict):
@@ -376,7 +379,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("room", "GET"): Operation("A room", {200: RoomPayload | RoomModeratorPayload}),
     ("room", "PATCH"): Operation("Change a room", {200: RoomModeratorPayload}, RoomChangesBody, errors={402}),
     ("room", "DELETE"): Operation("Delete a room and everything in it", {204: None}),
-    ("room-join", "POST"): Operation("Join a room", {200: Joined, 201: Joined}, JoinBody, errors={429}),
+    ("room-join", "POST"): Operation("Join a room", {200: Joined, 201: Joined}, JoinBody, errors={409, 429}),
     ("room-messages", "GET"): Operation(
         "A page of history",
         {200: MessagePage},

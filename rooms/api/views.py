@@ -174,6 +174,7 @@ def join_room(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
             nickname=body.get("nickname"),
             password=body.get("password"),
             rejoining=rejoining,
+            caller=actor.participant,
             browser_key_hash=identity.browser_key_hash(key),
             address_hash=identity.address_hash(request),
         )
