@@ -373,7 +373,7 @@ function reportItem(report) {
   const by = element("p", "report-by");
   const reporter = document.createDocumentFragment();
   reporter.append(
-    colorMarker(report.reporter?.color),
+    colorMarker(report.reporter?.color, report.reporter?.nickname),
     testId(element("strong", null, report.reporter?.nickname ?? gettext("someone")), "report-reporter"),
   );
   by.append(sentenceWith(gettext("Reported by %(reporter)s"), "reporter", reporter));
@@ -474,7 +474,7 @@ function participantItem(participant) {
   item.dataset.muted = participant.muted ? "true" : "false";
   item.dataset.removed = participant.removed ? "true" : "false";
   const who = element("div", "participant-who");
-  who.append(colorMarker(participant.color));
+  who.append(colorMarker(participant.color, participant.nickname));
   who.append(testId(element("span", "nickname", participant.nickname), "participant-nickname"));
   if (participant.removed) {
     who.append(testId(element("span", "badge muted", gettext("removed")), "participant-removed"));

@@ -686,7 +686,7 @@ function updateDock() {
   }
   if (joined) {
     elements.myNickname.textContent = state.me.nickname;
-    elements.myAuthor.replaceChildren(...(state.me.color ? [colorMarker(state.me.color)] : []));
+    elements.myAuthor.replaceChildren(...(state.me.color ? [colorMarker(state.me.color, state.me.nickname)] : []));
   }
   updateCounter();
 }
