@@ -6,6 +6,8 @@ import functools
 import io
 from collections.abc import Generator
 from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import segno
 from django.contrib import messages
@@ -34,9 +36,9 @@ from rooms.payloads import (
     room_payload,
     room_url,
 )
-from rooms.validation import DEFAULT_LIFETIME, MESSAGE_MAX, ROOM_NAME_MAX, room_name_key
+from rooms.validation import DEFAULT_LIFETIME, MESSAGE_MAX, ROOM_NAME_MAX, clean_room_name, room_name_key
 from todaysmeet import clock
-from todaysmeet.errors import NotFound, PaymentRequired, ServiceError
+from todaysmeet.errors import Invalid, NotFound, PaymentRequired, ServiceError
 
 # QR codes kept per process, by URL: a code depends on nothing else.
 QR_CACHE_SIZE = 512
@@ -62,6 +64,20 @@ def _room_or_404(name: str) -> Room:
         return room_by_name(name=name)
     except NotFound:
         raise Http404("No such room") from None
+
+
+def _room_missing_page(request: HttpRequest, name: str) -> HttpResponse:
+    """A mistyped room address: a way on (another room, or for a teacher, this one made), in any DEBUG."""
+    create_url = None
+    if request.user.is_authenticated:
+        try:
+            room_name = clean_room_name(name)
+        except Invalid:
+            room_name = None
+        if room_name is not None:
+            create_url = f"{reverse('rooms:new')}?{urlencode({'name': room_name})}"
+    context = {"name": name[:ROOM_NAME_MAX], "room_name": room_name_key(name), "create_url": create_url}
+    return render(request, "rooms/missing.html", context, status=404)
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -118,7 +134,8 @@ def invitation_answer(request: HttpRequest, invitation_id: int, answer: str) -> 
 @login_required
 @require_http_methods(["GET", "POST"])
 def room_new(request: HttpRequest) -> HttpResponse:
-    values = {"name": "", "topic": "", "lifetime": DEFAULT_LIFETIME}
+    # ?name= from a missing room's "Create it".
+    values = {"name": request.GET.get("name", "")[:ROOM_NAME_MAX], "topic": "", "lifetime": DEFAULT_LIFETIME}
     error = None
     if request.method == "POST":
         values = {
@@ -154,7 +171,10 @@ def _page_room(request: HttpRequest, room: Room, *, readable: bool, role: str | 
 @ensure_csrf_cookie
 @require_GET
 def room_page(request: HttpRequest, name: str) -> HttpResponse:
-    room = _room_or_404(name)
+    try:
+        room = room_by_name(name=name)
+    except NotFound:
+        return _room_missing_page(request, name)
     if room.name != name:
         return redirect(room)
     access = _room_access(request, room)
@@ -193,7 +213,10 @@ def room_page(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_GET
 def projector(request: HttpRequest, name: str) -> HttpResponse:
-    room = _room_or_404(name)
+    try:
+        room = room_by_name(name=name)
+    except NotFound:
+        return _room_missing_page(request, name)
     if room.name != name:
         return redirect("rooms:projector", name=room.name)
     locked = not _room_access(request, room).readable
@@ -227,7 +250,10 @@ def room_qr(request: HttpRequest, name: str) -> HttpResponse:
 @ensure_csrf_cookie
 @require_GET
 def transcript(request: HttpRequest, name: str) -> HttpResponse:
-    room = _room_or_404(name)
+    try:
+        room = room_by_name(name=name)
+    except NotFound:
+        return _room_missing_page(request, name)
     if room.name != name:
         return redirect("rooms:transcript", name=room.name)
     access = _room_access(request, room)
