@@ -25,7 +25,7 @@ from billing.entitlements import require_teacher_tools
 from billing.views import plan_required_page
 from rooms import identity, selectors, services
 from rooms.access import RoomAccess, actor_for_session, invitation_for_teacher, room_by_name
-from rooms.exports import streamed
+from rooms.exports import streamed, transcript_zone
 from rooms.models import Room
 from rooms.payloads import (
     Viewer,
@@ -196,6 +196,8 @@ def room_page(request: HttpRequest, name: str) -> HttpResponse:
         "rememberedNickname": remembered.nickname if remembered else None,
         "maxLength": MESSAGE_MAX,
         "dashboardUrl": reverse("rooms:dashboard"),
+        # A teacher's page tells the account its browser's zone when it differs (for transcripts).
+        "timeZone": access.actor.teacher.time_zone if role is not None else None,
     }
     context = {
         "room": room,
@@ -263,34 +265,41 @@ def transcript(request: HttpRequest, name: str) -> HttpResponse:
         require_teacher_tools(owner=room.owner, tools=["transcripts"])
     except PaymentRequired as refusal:
         return plan_required_page(request, refusal)
+    zone = transcript_zone(room=room, teacher=access.actor.teacher if access.role is not None else None)
     header = {
         "room": room,
         "room_url": room_url(room, base_url=_base_url(request)),
-        "time_zone": timezone.get_current_timezone_name(),
+        "time_zone": zone.key,
         "now": clock.now(),
     }
-    chunks = _transcript_chunks(request, room, header, access.viewer)
+    chunks = _transcript_chunks(request, room, header, access.viewer, zone)
     response = streamed(request, chunks, content_type="text/html; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response
 
 
 def _transcript_chunks(
-    request: HttpRequest, room: Room, header: dict[str, Any], viewer: Viewer
+    request: HttpRequest, room: Room, header: dict[str, Any], viewer: Viewer, zone: ZoneInfo
 ) -> Generator[str, None, None]:
     """The page in pieces: a room of any size is rendered a bounded batch at a time.
 
     Each message as this reader may see it: "Anonymous" and starred words for
     the class, names and words as written for the room's teachers.
     """
-    # With the request: the footer's language form needs its CSRF token.
-    piece = functools.partial(render_to_string, request=request)
+
+    def piece(template_name: str, context: dict[str, Any]) -> str:
+        # The zone only while rendering, never across a yield: the thread
+        # streaming this may serve other requests in between.
+        with timezone.override(zone):
+            # With the request: the footer's language form needs its CSRF token.
+            return render_to_string(template_name, context, request=request)
+
     yield piece("rooms/transcript/start.html", header)
     count = 0
     last_day = None
     batch: list[dict[str, Any]] = []
     for message in selectors.transcript_messages(room=room):
-        day = timezone.localtime(message.created_at).date()
+        day = timezone.localtime(message.created_at, zone).date()
         shown = message_payload_for(message, viewer)
         batch.append({"message": message, "shown": shown, "day": day if day != last_day else None})
         last_day = day

@@ -226,6 +226,8 @@ class ParticipantAnswer(TypedDict):
 
 class Transcript(TypedDict):
     room: str
+    # The IANA zone of every time in it.
+    time_zone: str
     messages: list[TranscriptRow]
 
 
@@ -292,6 +294,8 @@ class ModeratorBody(TypedDict):
 class MeChangesBody(TypedDict, total=False):
     display_name: str
     newsletter: bool
+    # An IANA name, or "" to forget it.
+    time_zone: str
 
 
 class SubscribeBody(TypedDict):
@@ -350,7 +354,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("tokens", "POST"): Operation("Sign in: a new teacher token", {200: TokenIssued}, Credentials, errors={429}),
     ("me", "GET"): Operation("The teacher's own account and plan", {200: MePayload}, errors={403}),
     ("me", "PATCH"): Operation(
-        "Change the display name or the newsletter choice", {200: MePayload}, MeChangesBody, errors={403}
+        "Change the display name, the newsletter choice or the time zone", {200: MePayload}, MeChangesBody, errors={403}
     ),
     ("me-verification-email", "POST"): Operation(
         "Send the email verification link again", {202: None}, errors={403, 409, 429}

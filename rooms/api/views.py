@@ -465,7 +465,7 @@ def download_transcript_csv(request: HttpRequest, actor: Actor, name: str) -> Ht
     messages = selectors.transcript_messages(room=room, include_deleted=query_flag(request, "include_deleted"))
     return exports.download(
         request,
-        exports.transcript_csv(messages),
+        exports.transcript_csv(messages, exports.transcript_zone(room=room, teacher=actor.teacher)),
         filename=f"{room.name}-transcript.csv",
         content_type="text/csv; charset=utf-8",
     )
@@ -477,7 +477,7 @@ def download_transcript_json(request: HttpRequest, actor: Actor, name: str) -> H
     messages = selectors.transcript_messages(room=room, include_deleted=query_flag(request, "include_deleted"))
     return exports.download(
         request,
-        exports.transcript_json(room.name, messages),
+        exports.transcript_json(room.name, messages, exports.transcript_zone(room=room, teacher=actor.teacher)),
         filename=f"{room.name}-transcript.json",
         content_type="application/json",
     )

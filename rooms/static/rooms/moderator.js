@@ -20,6 +20,7 @@ import {
   timeElement,
   withDisabled,
 } from "./dom.js";
+import { request } from "./stream.js";
 
 const byId = (id) => document.getElementById(id);
 const tools = {
@@ -674,6 +675,15 @@ async function roomDelete() {
 //   roomChanged(room), participantChanged(participant),
 //   messageArrived(message), messageHeld(message), messageRejected(id),
 //   reportsChanged(); and messageActions(message), the tools' buttons for a row
+// Transcripts are in the teacher's time zone: the account learns it from
+// the browser they teach from, whenever that differs from what it knows.
+function timeZoneRemember(known) {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!zone || zone === known) return;
+  // A zone the server's database lacks is refused; transcripts then stay in the last one.
+  request("/api/me", "PATCH", { time_zone: zone }).catch(() => {});
+}
+
 export function moderatorToolsStart(page) {
   roomPage = page;
   toolsShowRoom(page.room);
@@ -694,6 +704,7 @@ export function moderatorToolsStart(page) {
   participantsLoad();
   reportsRefresh();
   queueLoad();
+  timeZoneRemember(page.timeZone);
 
   if (page.isOwner) {
     onSubmit(ownerTools.form, ownerTools.error, moderatorInvite);

@@ -1035,6 +1035,7 @@ async function moderatorToolsLoad() {
     room: state.room,
     isOwner: role === "owner",
     dashboardUrl: config.dashboardUrl,
+    timeZone: config.timeZone,
     applyRoom,
     showDeleted: showDeletedSet,
     roomDeleted: roomDeletedHere,
