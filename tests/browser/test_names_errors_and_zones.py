@@ -55,6 +55,29 @@ def test_a_mistyped_room_address_offers_a_join_box_that_goes_to_the_right_room(o
     expect(page.get_by_test_id("join-form")).to_be_visible()
 
 
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "browser-test-secret-" + "x" * 40,
+    "ALLOWED_HOSTS": "127.0.0.1",
+    # No TLS proxy in front of the test server.
+    "SECURE_SSL_REDIRECT": "0",
+}
+
+
+@SIZES
+@pytest.mark.parametrize("server_env", [PRODUCTION], ids=["production"])
+def test_in_production_wrong_addresses_get_friendly_pages_not_a_bare_not_found(open_page, room, viewport):
+    page = open_page("/biologyy/projector/", prepare=sized(viewport))
+    expect(page.get_by_role("heading", level=1)).to_have_text("No room called “biologyy”")
+
+    response = page.goto("/rooms/nowhere/at/all")
+
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("There is no page here")
+    expect_inside_the_width(page, page.get_by_test_id("join-room-form"), viewport)
+    expect(page.get_by_text("Not Found", exact=True)).to_have_count(0)
+
+
 @SIZES
 def test_a_teacher_at_a_missing_room_can_create_it_with_the_name_filled_in(open_page, owner, viewport):
     page = open_page("/accounts/login/?next=/chemistry/", prepare=sized(viewport))
