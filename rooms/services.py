@@ -368,7 +368,7 @@ def participant_join(
     from their address what a teacher set there before they came (see
     _inherited_from_address).
 
-    A nickname is one person's in the room (see _nickname_taken_refusal); the
+    A nickname is one person's in the room (see _refuse_taken_nickname); the
     one `rejoining` or `caller` (a client joining again with its token) has
     is still theirs to take.
     """
@@ -451,11 +451,11 @@ def _refuse_taken_nickname(
         gettext("Someone in this room is already called “%(nickname)s”.") % {"nickname": nickname},
         code="nickname_taken",
         field="nickname",
-        suggestion=nickname_suggestion(nickname, taken=taken),
+        suggestion=_nickname_suggestion(nickname, taken=taken),
     )
 
 
-def nickname_suggestion(nickname: str, *, taken: set[str]) -> str:
+def _nickname_suggestion(nickname: str, *, taken: set[str]) -> str:
     """ "sam 2", "sam 3", …: the first that is free, shortened to fit a nickname's length."""
     number = 2
     while True:
