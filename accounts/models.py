@@ -38,6 +38,9 @@ class Teacher(AbstractBaseUser, PermissionsMixin):
     # When the flag last changed, here or in Mailchimp: an older Mailchimp
     # event than this must not undo a newer choice.
     newsletter_updated_at = models.DateTimeField(null=True, blank=True)
+    # An IANA name ("America/Chicago"), sent by their browser: transcripts
+    # are in it. "" until a browser said, and then transcripts are in UTC.
+    time_zone = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     objects = TeacherManager()
 

@@ -15,6 +15,8 @@ class MePayload(TypedDict):
     email_verified: bool
     email_deliverable: bool
     newsletter: bool
+    # The browser's IANA time zone, which transcripts use; "" until one said.
+    time_zone: str
     plan: PlanPayload
 
 
@@ -26,5 +28,6 @@ def me_payload(teacher: Teacher) -> MePayload:
         "email_verified": teacher.email_verified,
         "email_deliverable": teacher.email_deliverable,
         "newsletter": teacher.newsletter,
+        "time_zone": teacher.time_zone,
         "plan": plan_payload(plan_for_teacher(teacher=teacher)),
     }

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import functools
 import unicodedata
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +27,7 @@ from todaysmeet.tokens import token_generate, token_hash
 EMAIL_MAX = Teacher._meta.get_field("email").max_length
 DISPLAY_NAME_MAX = Teacher._meta.get_field("display_name").max_length
 # What PATCH /api/me may change.
-TEACHER_SETTINGS = ("display_name", "newsletter")
+TEACHER_SETTINGS = ("display_name", "newsletter", "time_zone")
 
 
 def clean_email(email: object) -> str:
@@ -164,8 +166,23 @@ def clean_display_name(value: object) -> str:
     return name
 
 
+def clean_time_zone(value: object) -> str:
+    """An IANA time zone name the server knows (zoneinfo), as browsers report it; "" forgets it."""
+    if value == "":
+        return ""
+    if not isinstance(value, str) or value not in _known_time_zones():
+        raise Invalid(gettext("time_zone is an IANA time zone name, such as “Europe/Madrid”."), field="time_zone")
+    return value
+
+
+@functools.cache
+def _known_time_zones() -> frozenset[str]:
+    # Reading the tz database once: a name from a client is only looked up, never opened as a path.
+    return frozenset(zoneinfo.available_timezones()) | {"UTC"}
+
+
 def teacher_update(*, teacher: Teacher, changes: Mapping[str, object]) -> Teacher:
-    """Change the teacher's own settings (display name, newsletter); returns the teacher as stored."""
+    """Change the teacher's own settings (display name, newsletter, time zone); returns the teacher as stored."""
     for key in changes:
         if key not in TEACHER_SETTINGS:
             raise Invalid(gettext("“%(key)s” is not a setting that can be changed here.") % {"key": key}, field=key)
@@ -176,6 +193,8 @@ def teacher_update(*, teacher: Teacher, changes: Mapping[str, object]) -> Teache
         if not isinstance(changes["newsletter"], bool):
             raise Invalid(gettext("newsletter is true or false."), field="newsletter")
         cleaned["newsletter"] = changes["newsletter"]
+    if "time_zone" in changes:
+        cleaned["time_zone"] = clean_time_zone(changes["time_zone"])
     with transaction.atomic():
         locked = Teacher.objects.select_for_update().get(pk=teacher.pk)
         changed = [field for field, value in cleaned.items() if getattr(locked, field) != value]

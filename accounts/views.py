@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -63,7 +64,13 @@ def signup(request: HttpRequest) -> HttpResponse:
             }
             return redirect("accounts:signup-sent")
     # No default: a sign-up that was going nowhere in particular goes on to create a room.
-    context = {"email": email, "error": error, "next": _next_url(request, default="")}
+    context = {
+        "email": email,
+        "error": error,
+        "next": _next_url(request, default=""),
+        # Shown before the first try, not only in the error after it.
+        "password_rules": password_validators_help_texts(),
+    }
     return render(request, "accounts/signup.html", context, status=400 if error else 200)
 
 
@@ -128,7 +135,9 @@ def _signed_up_here(request: HttpRequest, teacher: Teacher) -> bool:
 def _after_sign_up(request: HttpRequest, teacher: Teacher) -> str:
     """Where a new teacher goes first: where they were going, else their invitations, else making a room."""
     signed_up = request.session.pop(SIGNED_UP_KEY, None) or {}
-    if signed_up.get("email") == teacher.email and signed_up.get("next"):
+    # The home page is the students' join box: a sign-up that started from
+    # the login page's link carries it, but a new teacher has no room to join.
+    if signed_up.get("email") == teacher.email and signed_up.get("next") not in (None, "", reverse("rooms:home")):
         return signed_up["next"]
     if room_selectors.invitation_list_for_teacher(teacher=teacher).exists():
         return reverse("rooms:dashboard")

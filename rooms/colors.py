@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-# Each reads at WCAG AA (4.5:1 or better) on white, and neighbours differ in
-# hue, so the first dozen people in a room all look different.
+# Okabe & Ito's palette (2008), made to stay apart for people with any common
+# colour vision deficiency: no two are closer than CIE76 ΔE 15 seen with
+# normal vision, protanopia, deuteranopia or tritanopia (rooms/tests/test_colors.py).
+# The dot also carries the nickname's initials, black or white, whichever
+# reads on it (dom.js), so the colour is never the only cue.
 PARTICIPANT_COLORS = (
-    "#b91c1c",
-    "#0f766e",
-    "#6d28d9",
-    "#a16207",
-    "#1d4ed8",
-    "#be123c",
-    "#15803d",
-    "#a21caf",
-    "#c2410c",
-    "#0369a1",
-    "#4d7c0f",
-    "#475569",
+    "#e69f00",  # orange
+    "#0072b2",  # blue
+    "#009e73",  # bluish green
+    "#cc79a7",  # reddish purple
+    "#56b4e9",  # sky blue
+    "#d55e00",  # vermillion
+    "#f0e442",  # yellow
+    "#000000",  # black
 )
 
 

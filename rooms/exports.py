@@ -7,13 +7,15 @@ import io
 import json
 from collections.abc import AsyncIterator, Generator, Iterable
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, StreamingHttpResponse
 
-from rooms.models import Message
-from rooms.payloads import TRANSCRIPT_COLUMNS, transcript_row
+from accounts.models import Teacher
+from rooms.models import Message, Room
+from rooms.payloads import TRANSCRIPT_COLUMNS, UTC_ZONE, transcript_row
 
 # A spreadsheet runs a cell that starts with one of these as a formula
 # (OWASP "CSV injection"); a leading apostrophe makes it plain text.
@@ -39,13 +41,29 @@ def _csv_cell(column: str, value: Any) -> str:
     return str(value)
 
 
-def transcript_csv(messages: Iterable[Message]) -> Generator[str, None, None]:
+def transcript_zone(*, room: Room, teacher: Teacher | None) -> ZoneInfo:
+    """The zone a transcript's times are in: its reader's, if a teacher of the room, else the owner's; else UTC.
+
+    Each teacher's browser tells their account its zone (moderator.js); a
+    student reading the transcript page sees the owner's clock, as the class does.
+    """
+    for person in (teacher, room.owner):
+        if person is not None and person.time_zone:
+            try:
+                return ZoneInfo(person.time_zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                # Stored while the server's tz database had it; no longer.
+                continue
+    return UTC_ZONE
+
+
+def transcript_csv(messages: Iterable[Message], zone: ZoneInfo = UTC_ZONE) -> Generator[str, None, None]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(UTF8_BOM)
     writer.writerow(TRANSCRIPT_COLUMNS)
     for message in messages:
-        row = transcript_row(message)
+        row = transcript_row(message, zone)
         writer.writerow([_csv_cell(column, row[column]) for column in TRANSCRIPT_COLUMNS])
         if buffer.tell() >= PIECE_CHARS:
             yield buffer.getvalue()
@@ -54,13 +72,15 @@ def transcript_csv(messages: Iterable[Message]) -> Generator[str, None, None]:
     yield buffer.getvalue()
 
 
-def transcript_json(room_name: str, messages: Iterable[Message]) -> Generator[str, None, None]:
-    """{"room": name, "messages": [...]}, written one message at a time."""
-    pieces = ['{"room":', json.dumps(room_name), ',"messages":[']
+def transcript_json(
+    room_name: str, messages: Iterable[Message], zone: ZoneInfo = UTC_ZONE
+) -> Generator[str, None, None]:
+    """{"room": name, "time_zone": zone, "messages": [...]}, written one message at a time."""
+    pieces = ['{"room":', json.dumps(room_name), ',"time_zone":', json.dumps(zone.key), ',"messages":[']
     size = 0
     separator = ""
     for message in messages:
-        text = separator + json.dumps(transcript_row(message), ensure_ascii=False)
+        text = separator + json.dumps(transcript_row(message, zone), ensure_ascii=False)
         separator = ","
         pieces.append(text)
         size += len(text)

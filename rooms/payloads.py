@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal, TypedDict
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
@@ -172,14 +173,20 @@ class ReportPayload(TypedDict):
     resolved_by: str | None
 
 
+UTC_ZONE = ZoneInfo("UTC")
+
+
 class TranscriptRow(TypedDict):
     seq: int
+    # In time_zone's offset ("Z" for UTC): the teacher reads their own clock, and the instant stays exact.
     time: str
     nickname: str
     participant_id: int | None
     text: str
     deleted: bool
     deleted_at: str | None
+    # The IANA name of the zone the times are in.
+    time_zone: str
 
 
 class MessageCreatedEvent(TypedDict):
@@ -509,17 +516,24 @@ def report_payload(report: Report, viewer: Viewer) -> ReportPayload:
     }
 
 
-def transcript_row(message: Message) -> TranscriptRow:
-    """One message of a downloaded transcript; the CSV columns are these keys, in this order."""
+def transcript_row(message: Message, zone: ZoneInfo = UTC_ZONE) -> TranscriptRow:
+    """One message of a downloaded transcript, its times in `zone`; the CSV columns are these keys, in this order."""
     return {
         "seq": message.seq,
-        "time": timestamp(message.created_at),
+        "time": _zoned_timestamp(message.created_at, zone),
         "nickname": message.nickname,
         "participant_id": message.participant_id,
         "text": message.text,
         "deleted": message.is_deleted,
-        "deleted_at": timestamp(message.deleted_at),
+        "deleted_at": _zoned_timestamp(message.deleted_at, zone),
+        "time_zone": zone.key,
     }
+
+
+def _zoned_timestamp(value: datetime | None, zone: ZoneInfo) -> str | None:
+    if value is None or zone.key == "UTC":
+        return timestamp(value)
+    return value.astimezone(zone).isoformat(timespec="milliseconds")
 
 
 TRANSCRIPT_COLUMNS = tuple(TranscriptRow.__annotations__)

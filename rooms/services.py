@@ -54,6 +54,7 @@ from rooms.payloads import (
 )
 from rooms.selectors import room_ids_run_by, teacher_list
 from rooms.validation import (
+    NICKNAME_MAX,
     RoomChanges,
     clean_client_id,
     clean_lifetime,
@@ -359,6 +360,7 @@ def participant_join(
     nickname: object,
     password: object = None,
     rejoining: Participant | None = None,
+    caller: Participant | None = None,
     browser_key_hash: str = "",
     address_hash: str = "",
 ) -> tuple[Participant, str]:
@@ -370,6 +372,10 @@ def participant_join(
     who said what and nothing a teacher set is undone. A newcomer takes on
     from their address what a teacher set there before they came (see
     _inherited_from_address).
+
+    A nickname is one person's in the room (see _refuse_taken_nickname); the
+    one `rejoining` or `caller` (a client joining again with its token) has
+    is still theirs to take.
     """
     if room.is_private:
         if password is None or password == "":
@@ -377,7 +383,9 @@ def participant_join(
         if not isinstance(password, str) or not check_password(password, room.password_hash):
             raise Forbidden(gettext("That is not the room's password."), code="wrong_password", field="password")
     cleaned_nickname = clean_nickname(nickname)
-    if nickname_key(cleaned_nickname) in {nickname_key(teacher.name_in_rooms) for teacher in teacher_list(room=room)}:
+    key = nickname_key(cleaned_nickname)
+    teacher_keys = {nickname_key(teacher.name_in_rooms) for teacher in teacher_list(room=room)}
+    if key in teacher_keys:
         # Teachers post under their name too; a student must not pass as one.
         raise Invalid(
             gettext("That is the name of a teacher in this room. Pick another nickname."),
@@ -385,16 +393,20 @@ def participant_join(
             field="nickname",
         )
     token = token_generate()
+    own_ids = {person.pk for person in (rejoining, caller) if person is not None and person.room_id == room.pk}
     if rejoining is not None and rejoining.room_id == room.pk:
         with transaction.atomic():
+            locked_room = _lock_room(room)
             # Fresh from the row: a teacher may have muted or removed them since the caller read it.
             participant = Participant.objects.select_for_update().get(pk=rejoining.pk)
             if participant.is_blocked:
                 raise removed_error()
+            _refuse_taken_nickname(locked_room, cleaned_nickname, key, own_ids=own_ids, teacher_keys=teacher_keys)
             participant.nickname = cleaned_nickname
+            participant.nickname_key = key
             participant.token_hash = token_hash(token)
             participant.password_version = room.password_version
-            changed = ["nickname", "token_hash", "password_version"]
+            changed = ["nickname", "nickname_key", "token_hash", "password_version"]
             # Joined before browsers had keys (or from another one): this browser is them now.
             if browser_key_hash and participant.browser_key_hash != browser_key_hash:
                 participant.browser_key_hash = browser_key_hash
@@ -406,20 +418,58 @@ def participant_join(
         return participant, token
     if room.joining_locked:
         raise Forbidden(gettext("The teacher has locked this room: nobody new can join it now."), code="joining_locked")
-    participant = Participant.objects.create(
-        room=room,
-        nickname=cleaned_nickname,
-        # Round the palette, so the first people in a room all differ.
-        color=participant_color(Participant.objects.filter(room=room).count()),
-        token_hash=token_hash(token),
-        password_version=room.password_version,
-        post_allowance=settings.POST_RATE_BURST,
-        post_allowance_at=clock.now(),
-        browser_key_hash=browser_key_hash,
-        address_hash=address_hash,
-        **_inherited_from_address(room, address_hash),
-    )
+    with transaction.atomic():
+        # Under the room's lock, so two people asking for one nickname at once can't both have it.
+        locked_room = _lock_room(room)
+        _refuse_taken_nickname(locked_room, cleaned_nickname, key, own_ids=own_ids, teacher_keys=teacher_keys)
+        participant = Participant.objects.create(
+            room=room,
+            nickname=cleaned_nickname,
+            nickname_key=key,
+            # Round the palette, so the first people in a room all differ.
+            color=participant_color(Participant.objects.filter(room=room).count()),
+            token_hash=token_hash(token),
+            password_version=room.password_version,
+            post_allowance=settings.POST_RATE_BURST,
+            post_allowance_at=clock.now(),
+            browser_key_hash=browser_key_hash,
+            address_hash=address_hash,
+            **_inherited_from_address(room, address_hash),
+        )
     return participant, token
+
+
+def _refuse_taken_nickname(
+    locked_room: Room, nickname: str, key: str, *, own_ids: set[int], teacher_keys: set[str]
+) -> None:
+    """Refuse, with a free one to use instead, a nickname someone else in the room goes by.
+
+    Only those who joined within the room's last lifetime hold a name: a room
+    reopened term after term doesn't run out of "sam"s. Any case or
+    compatibility form of it is the same name (nickname_key).
+    """
+    recent = Participant.objects.filter(room=locked_room, joined_at__gte=clock.now() - locked_room.lifetime_span)
+    if not recent.filter(nickname_key=key).exclude(pk__in=own_ids).exists():
+        return
+    taken = set(recent.exclude(pk__in=own_ids).values_list("nickname_key", flat=True)) | teacher_keys
+    raise Conflict(
+        gettext("Someone in this room is already called “%(nickname)s”.") % {"nickname": nickname},
+        code="nickname_taken",
+        field="nickname",
+        suggestion=_nickname_suggestion(nickname, taken=taken),
+    )
+
+
+def _nickname_suggestion(nickname: str, *, taken: set[str]) -> str:
+    """ "sam 2", "sam 3", …: the first that is free, shortened to fit a nickname's length."""
+    number = 2
+    while True:
+        suffix = f" {number}"
+        # A cut may end on a joiner, which holds nothing together any more.
+        candidate = nickname[: NICKNAME_MAX - len(suffix)].rstrip(" \u200d") + suffix
+        if nickname_key(candidate) not in taken:
+            return candidate
+        number += 1
 
 
 def _inherited_from_address(room: Room, address_hash: str) -> dict[str, object]:

@@ -6,6 +6,8 @@ import functools
 import io
 from collections.abc import Generator
 from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import segno
 from django.contrib import messages
@@ -23,7 +25,7 @@ from billing.entitlements import require_teacher_tools
 from billing.views import plan_required_page
 from rooms import identity, selectors, services
 from rooms.access import RoomAccess, actor_for_session, invitation_for_teacher, room_by_name
-from rooms.exports import streamed
+from rooms.exports import streamed, transcript_zone
 from rooms.models import Room
 from rooms.payloads import (
     Viewer,
@@ -34,9 +36,9 @@ from rooms.payloads import (
     room_payload,
     room_url,
 )
-from rooms.validation import DEFAULT_LIFETIME, MESSAGE_MAX, ROOM_NAME_MAX, room_name_key
+from rooms.validation import DEFAULT_LIFETIME, MESSAGE_MAX, ROOM_NAME_MAX, clean_room_name, room_name_key
 from todaysmeet import clock
-from todaysmeet.errors import NotFound, PaymentRequired, ServiceError
+from todaysmeet.errors import Invalid, NotFound, PaymentRequired, ServiceError
 
 # QR codes kept per process, by URL: a code depends on nothing else.
 QR_CACHE_SIZE = 512
@@ -62,6 +64,20 @@ def _room_or_404(name: str) -> Room:
         return room_by_name(name=name)
     except NotFound:
         raise Http404("No such room") from None
+
+
+def _room_missing_page(request: HttpRequest, name: str) -> HttpResponse:
+    """A mistyped room address: a way on (another room, or for a teacher, this one made), in any DEBUG."""
+    create_url = None
+    if request.user.is_authenticated:
+        try:
+            room_name = clean_room_name(name)
+        except Invalid:
+            room_name = None
+        if room_name is not None:
+            create_url = f"{reverse('rooms:new')}?{urlencode({'name': room_name})}"
+    context = {"name": name[:ROOM_NAME_MAX], "room_name": room_name_key(name), "create_url": create_url}
+    return render(request, "rooms/missing.html", context, status=404)
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -118,7 +134,8 @@ def invitation_answer(request: HttpRequest, invitation_id: int, answer: str) -> 
 @login_required
 @require_http_methods(["GET", "POST"])
 def room_new(request: HttpRequest) -> HttpResponse:
-    values = {"name": "", "topic": "", "lifetime": DEFAULT_LIFETIME}
+    # ?name= from a missing room's "Create it".
+    values = {"name": request.GET.get("name", "")[:ROOM_NAME_MAX], "topic": "", "lifetime": DEFAULT_LIFETIME}
     error = None
     if request.method == "POST":
         values = {
@@ -154,7 +171,10 @@ def _page_room(request: HttpRequest, room: Room, *, readable: bool, role: str | 
 @ensure_csrf_cookie
 @require_GET
 def room_page(request: HttpRequest, name: str) -> HttpResponse:
-    room = _room_or_404(name)
+    try:
+        room = room_by_name(name=name)
+    except NotFound:
+        return _room_missing_page(request, name)
     if room.name != name:
         return redirect(room)
     access = _room_access(request, room)
@@ -176,6 +196,8 @@ def room_page(request: HttpRequest, name: str) -> HttpResponse:
         "rememberedNickname": remembered.nickname if remembered else None,
         "maxLength": MESSAGE_MAX,
         "dashboardUrl": reverse("rooms:dashboard"),
+        # A teacher's page tells the account its browser's zone when it differs (for transcripts).
+        "timeZone": access.actor.teacher.time_zone if role is not None else None,
     }
     context = {
         "room": room,
@@ -193,7 +215,10 @@ def room_page(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_GET
 def projector(request: HttpRequest, name: str) -> HttpResponse:
-    room = _room_or_404(name)
+    try:
+        room = room_by_name(name=name)
+    except NotFound:
+        return _room_missing_page(request, name)
     if room.name != name:
         return redirect("rooms:projector", name=room.name)
     locked = not _room_access(request, room).readable
@@ -227,7 +252,10 @@ def room_qr(request: HttpRequest, name: str) -> HttpResponse:
 @ensure_csrf_cookie
 @require_GET
 def transcript(request: HttpRequest, name: str) -> HttpResponse:
-    room = _room_or_404(name)
+    try:
+        room = room_by_name(name=name)
+    except NotFound:
+        return _room_missing_page(request, name)
     if room.name != name:
         return redirect("rooms:transcript", name=room.name)
     access = _room_access(request, room)
@@ -237,34 +265,41 @@ def transcript(request: HttpRequest, name: str) -> HttpResponse:
         require_teacher_tools(owner=room.owner, tools=["transcripts"])
     except PaymentRequired as refusal:
         return plan_required_page(request, refusal)
+    zone = transcript_zone(room=room, teacher=access.actor.teacher if access.role is not None else None)
     header = {
         "room": room,
         "room_url": room_url(room, base_url=_base_url(request)),
-        "time_zone": timezone.get_current_timezone_name(),
+        "time_zone": zone.key,
         "now": clock.now(),
     }
-    chunks = _transcript_chunks(request, room, header, access.viewer)
+    chunks = _transcript_chunks(request, room, header, access.viewer, zone)
     response = streamed(request, chunks, content_type="text/html; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response
 
 
 def _transcript_chunks(
-    request: HttpRequest, room: Room, header: dict[str, Any], viewer: Viewer
+    request: HttpRequest, room: Room, header: dict[str, Any], viewer: Viewer, zone: ZoneInfo
 ) -> Generator[str, None, None]:
     """The page in pieces: a room of any size is rendered a bounded batch at a time.
 
     Each message as this reader may see it: "Anonymous" and starred words for
     the class, names and words as written for the room's teachers.
     """
-    # With the request: the footer's language form needs its CSRF token.
-    piece = functools.partial(render_to_string, request=request)
+
+    def piece(template_name: str, context: dict[str, Any]) -> str:
+        # The zone only while rendering, never across a yield: the thread
+        # streaming this may serve other requests in between.
+        with timezone.override(zone):
+            # With the request: the footer's language form needs its CSRF token.
+            return render_to_string(template_name, context, request=request)
+
     yield piece("rooms/transcript/start.html", header)
     count = 0
     last_day = None
     batch: list[dict[str, Any]] = []
     for message in selectors.transcript_messages(room=room):
-        day = timezone.localtime(message.created_at).date()
+        day = timezone.localtime(message.created_at, zone).date()
         shown = message_payload_for(message, viewer)
         batch.append({"message": message, "shown": shown, "day": day if day != last_day else None})
         last_day = day

@@ -20,6 +20,7 @@ def test_me_describes_the_teacher(api, owner):
         "email_verified": True,
         "email_deliverable": True,
         "newsletter": False,
+        "time_zone": "",
         "plan": {
             "billing_enabled": False,
             "tier": "free",
@@ -83,6 +84,9 @@ def test_patch_changes_the_newsletter_flag(api, owner):
         ({"display_name": "bad\u202ename"}, "display_name"),
         ({"display_name": "bell\u0007"}, "display_name"),
         ({"newsletter": "yes"}, "newsletter"),
+        ({"time_zone": "Mars/Olympus_Mons"}, "time_zone"),
+        ({"time_zone": "../../etc/passwd"}, "time_zone"),
+        ({"time_zone": None}, "time_zone"),
         ({"email": "new@school.example"}, "email"),
     ],
 )
@@ -104,3 +108,18 @@ def test_patch_from_a_browser_needs_the_csrf_token(owner):
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "csrf_failed"
+
+
+@pytest.mark.parametrize("zone", ["America/Chicago", "Asia/Kolkata", "UTC"])
+def test_patch_remembers_the_browsers_time_zone(api, owner, zone):
+    response = api.patch("/api/me", {"time_zone": zone}, token=owner.token)
+
+    assert response.status == 200
+    assert response.body["time_zone"] == zone
+    assert api.get("/api/me", token=owner.token).body["time_zone"] == zone
+
+
+def test_an_empty_time_zone_forgets_it(api, owner):
+    api.patch("/api/me", {"time_zone": "Europe/Madrid"}, token=owner.token)
+
+    assert api.patch("/api/me", {"time_zone": ""}, token=owner.token).body["time_zone"] == ""

@@ -100,6 +100,13 @@ class TestTheEmailedLink:
 
         assert client.post(emailed_link())["Location"] == "/biology/"
 
+    def test_a_sign_up_from_the_login_pages_link_lands_on_create_a_room_not_the_join_box(self, client):
+        link = re.search(rb'href="(/accounts/signup/\?next=[^"]*)"', client.get("/accounts/login/").content).group(1)
+        assert link == b"/accounts/signup/?next=/"  # where a login that was going nowhere goes
+        sign_up(client, next="/")
+
+        assert client.post(emailed_link())["Location"] == "/rooms/new/"
+
     def test_opened_elsewhere_it_asks_for_the_password_chosen_at_sign_up(self):
         sign_up(Client())
         phone = Client()
@@ -188,3 +195,18 @@ def test_someone_invited_to_co_moderate_lands_on_their_invitations(owner):
     finished = Client().post(emailed_link(), {"password": PASSWORD})
 
     assert finished["Location"] == "/rooms/"
+
+
+class TestPasswordRules:
+    def test_the_sign_up_page_shows_the_rules_under_the_field_before_any_error(self, client):
+        page = client.get("/accounts/signup/").content.decode()
+
+        assert 'aria-describedby="password_helptext"' in page
+        assert 'id="password_helptext"' in page
+        assert "at least 8 characters" in page
+        assert 'role="alert"' not in page
+
+    def test_the_rules_are_in_spanish_for_a_spanish_browser(self):
+        page = Client(HTTP_ACCEPT_LANGUAGE="es").get("/accounts/signup/").content.decode()
+
+        assert "al menos 8 caracteres" in page

@@ -39,6 +39,10 @@ def test_a_reset_link_lets_the_teacher_choose_a_new_password(client, owner):
     assert email.to == [owner.obj.email]
     link = client.get(LINK.search(email.body).group(1), follow=True)
     assert b"Choose a new password" in link.content
+    # The rules come before the first try, under the field they are about.
+    assert b'aria-describedby="id_new_password1_helptext"' in link.content
+    assert b'id="id_new_password1_helptext"' in link.content
+    assert b"at least 8 characters" in link.content
     done = client.post(
         link.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}, follow=True
     )
@@ -85,3 +89,14 @@ def test_a_signed_in_teacher_can_change_their_password(client, owner):
 
     assert b"Your password is changed" in response.content
     assert services.teacher_authenticate(email=owner.obj.email, password=NEW_PASSWORD) == owner.obj
+
+
+def test_the_change_form_shows_the_new_passwords_rules_before_any_error(client, owner):
+    client.force_login(owner.obj)
+
+    page = client.get("/accounts/password/").content.decode()
+
+    assert 'aria-describedby="id_new_password1_helptext"' in page
+    assert 'id="id_new_password1_helptext"' in page
+    assert "at least 8 characters" in page
+    assert 'role="alert"' not in page

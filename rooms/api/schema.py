@@ -75,6 +75,7 @@ ERROR_CODES: dict[str, int] = {
     "no_subscription": 404,
     "method_not_allowed": 405,
     "name_taken": 409,
+    "nickname_taken": 409,
     "already_subscribed": 409,
     "already_verified": 409,
     "email_undeliverable": 409,
@@ -114,6 +115,8 @@ class ErrorDetail(TypedDict):
     upgrade_url: NotRequired[str]
     # card_declined: Stripe's reason, when it gives one.
     decline_code: NotRequired[str]
+    # nickname_taken: a nickname like the one asked for that is free.
+    suggestion: NotRequired[str]
 
 
 class Error(TypedDict):
@@ -223,6 +226,8 @@ class ParticipantAnswer(TypedDict):
 
 class Transcript(TypedDict):
     room: str
+    # The IANA zone of every time in it.
+    time_zone: str
     messages: list[TranscriptRow]
 
 
@@ -289,6 +294,8 @@ class ModeratorBody(TypedDict):
 class MeChangesBody(TypedDict, total=False):
     display_name: str
     newsletter: bool
+    # An IANA name, or "" to forget it.
+    time_zone: str
 
 
 class SubscribeBody(TypedDict):
@@ -347,7 +354,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("tokens", "POST"): Operation("Sign in: a new teacher token", {200: TokenIssued}, Credentials, errors={429}),
     ("me", "GET"): Operation("The teacher's own account and plan", {200: MePayload}, errors={403}),
     ("me", "PATCH"): Operation(
-        "Change the display name or the newsletter choice", {200: MePayload}, MeChangesBody, errors={403}
+        "Change the display name, the newsletter choice or the time zone", {200: MePayload}, MeChangesBody, errors={403}
     ),
     ("me-verification-email", "POST"): Operation(
         "Send the email verification link again", {202: None}, errors={403, 409, 429}
@@ -376,7 +383,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("room", "GET"): Operation("A room", {200: RoomPayload | RoomModeratorPayload}),
     ("room", "PATCH"): Operation("Change a room", {200: RoomModeratorPayload}, RoomChangesBody, errors={402}),
     ("room", "DELETE"): Operation("Delete a room and everything in it", {204: None}),
-    ("room-join", "POST"): Operation("Join a room", {200: Joined, 201: Joined}, JoinBody, errors={429}),
+    ("room-join", "POST"): Operation("Join a room", {200: Joined, 201: Joined}, JoinBody, errors={409, 429}),
     ("room-messages", "GET"): Operation(
         "A page of history",
         {200: MessagePage},

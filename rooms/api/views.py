@@ -174,6 +174,7 @@ def join_room(request: HttpRequest, actor: Actor, name: str) -> HttpResponse:
             nickname=body.get("nickname"),
             password=body.get("password"),
             rejoining=rejoining,
+            caller=actor.participant,
             browser_key_hash=identity.browser_key_hash(key),
             address_hash=identity.address_hash(request),
         )
@@ -473,7 +474,7 @@ def download_transcript_csv(request: HttpRequest, actor: Actor, name: str) -> Ht
     messages = selectors.transcript_messages(room=room, include_deleted=query_flag(request, "include_deleted"))
     return exports.download(
         request,
-        exports.transcript_csv(messages),
+        exports.transcript_csv(messages, exports.transcript_zone(room=room, teacher=actor.teacher)),
         filename=f"{room.name}-transcript.csv",
         content_type="text/csv; charset=utf-8",
     )
@@ -485,7 +486,7 @@ def download_transcript_json(request: HttpRequest, actor: Actor, name: str) -> H
     messages = selectors.transcript_messages(room=room, include_deleted=query_flag(request, "include_deleted"))
     return exports.download(
         request,
-        exports.transcript_json(room.name, messages),
+        exports.transcript_json(room.name, messages, exports.transcript_zone(room=room, teacher=actor.teacher)),
         filename=f"{room.name}-transcript.json",
         content_type="application/json",
     )

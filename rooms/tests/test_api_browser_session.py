@@ -182,7 +182,7 @@ class TestParticipantSession:
         first = self.join(browser, "Sam")
         other = Client(enforce_csrf_checks=True)
 
-        second = ApiClient(other).post("/api/rooms/biology/join", {"nickname": "Sam"})
+        second = ApiClient(other).post("/api/rooms/biology/join", {"nickname": "Alex"})
 
         assert second.status == 201
         assert second.body["participant"]["id"] != first.body["participant"]["id"]
@@ -232,7 +232,7 @@ class TestParticipantSession:
 
     def test_a_session_participant_cannot_delete(self, browser, room, participant):
         message = services.message_post(room=room, author=participant.obj, text="hi")[0]
-        self.join(browser, "Sam")
+        self.join(browser, "Alex")
 
         response = browser.delete(f"/api/rooms/biology/messages/{message.pk}", **with_csrf())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,7 +15,7 @@ from rooms.tests.personas import ALLOWED, MODERATORS_ONLY
 from tests.assertions import error_of
 
 URL = "/api/rooms/biology/transcript.csv"
-HEADER = ["seq", "time", "nickname", "participant_id", "text", "deleted", "deleted_at"]
+HEADER = ["seq", "time", "nickname", "participant_id", "text", "deleted", "deleted_at", "time_zone"]
 
 
 def download(client, url: str = URL, token: str | None = None):
@@ -71,8 +72,9 @@ def test_each_visible_message_is_a_row_in_seq_order(api, transcript, owner, part
             "Is mitosis, like, on the test?",
             "false",
             "",
+            "UTC",
         ],
-        ["3", timestamp(third.created_at), "owner", "", 'Yes.\nChapter 4, "Cell division".', "false", ""],
+        ["3", timestamp(third.created_at), "owner", "", 'Yes.\nChapter 4, "Cell division".', "false", "", "UTC"],
     ]
 
 
@@ -82,7 +84,7 @@ def test_include_deleted_adds_deleted_messages_marked_as_such(api, transcript, m
     table = rows(download(api.client, URL + "?include_deleted=1", token=moderator.token))
 
     assert [row[0] for row in table] == ["1", "2", "3"]
-    assert table[1][4:] == ["this class is dumb", "true", timestamp(second.deleted_at)]
+    assert table[1][4:] == ["this class is dumb", "true", timestamp(second.deleted_at), "UTC"]
 
 
 def test_a_bad_include_deleted_returns_400(api, transcript, owner):
@@ -120,3 +122,15 @@ def test_a_private_room_is_downloaded_by_its_teachers(api, transcript, owner):
 
 def test_an_unknown_room_gets_404(api, room, owner):
     assert error_of(api.get("/api/rooms/chemistry/transcript.csv", token=owner.token)) == (404, "room_not_found")
+
+
+def test_times_are_in_the_teachers_time_zone_which_each_row_names(api, transcript, owner):
+    owner.obj.time_zone = "Asia/Kolkata"
+    owner.obj.save()
+    first = transcript[0]
+
+    [row, _] = rows(download(api.client, token=owner.token))
+
+    assert row[1] == first.created_at.astimezone(ZoneInfo("Asia/Kolkata")).isoformat(timespec="milliseconds")
+    assert row[1].endswith("+05:30")
+    assert row[-1] == "Asia/Kolkata"

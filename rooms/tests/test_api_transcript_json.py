@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -54,6 +56,7 @@ def test_the_document_holds_the_room_and_its_visible_messages(api, transcript, o
 
     assert document(download(api, token=owner.token)) == {
         "room": "biology",
+        "time_zone": "UTC",
         "messages": [
             {
                 "seq": 1,
@@ -63,6 +66,7 @@ def test_the_document_holds_the_room_and_its_visible_messages(api, transcript, o
                 "text": "Is mitosis on the test?",
                 "deleted": False,
                 "deleted_at": None,
+                "time_zone": "UTC",
             },
             {
                 "seq": 3,
@@ -72,6 +76,7 @@ def test_the_document_holds_the_room_and_its_visible_messages(api, transcript, o
                 "text": "Yes: chapter 4 🧬",
                 "deleted": False,
                 "deleted_at": None,
+                "time_zone": "UTC",
             },
         ],
     }
@@ -89,4 +94,29 @@ def test_include_deleted_adds_deleted_messages_marked_as_such(api, transcript, o
 
 
 def test_an_empty_room_is_an_empty_list(api, room, owner):
-    assert document(download(api, token=owner.token)) == {"room": "biology", "messages": []}
+    assert document(download(api, token=owner.token)) == {"room": "biology", "time_zone": "UTC", "messages": []}
+
+
+def test_times_are_in_the_downloading_teachers_time_zone(api, transcript, owner, moderator):
+    moderator.obj.time_zone = "America/Chicago"
+    moderator.obj.save()
+    first = transcript[0]
+
+    seen = document(download(api, token=moderator.token))
+
+    assert seen["time_zone"] == "America/Chicago"
+    assert seen["messages"][0]["time_zone"] == "America/Chicago"
+    assert seen["messages"][0]["time"] == first.created_at.astimezone(ZoneInfo("America/Chicago")).isoformat(
+        timespec="milliseconds"
+    )
+    # The same instant, to the millisecond.
+    assert datetime.fromisoformat(seen["messages"][0]["time"]) == first.created_at.replace(
+        microsecond=first.created_at.microsecond // 1000 * 1000
+    )
+
+
+def test_a_teacher_whose_browser_never_said_gets_the_owners_zone(api, transcript, owner, moderator):
+    owner.obj.time_zone = "Europe/Madrid"
+    owner.obj.save()
+
+    assert document(download(api, token=moderator.token))["time_zone"] == "Europe/Madrid"

@@ -58,7 +58,16 @@ class TranscriptCheck:
         self.pending = lines.pop()
         for row in csv.reader(lines):
             if self.rows == 0 and row[0] == "\ufeffseq":
-                assert row == ["\ufeffseq", "time", "nickname", "participant_id", "text", "deleted", "deleted_at"]
+                assert row == [
+                    "\ufeffseq",
+                    "time",
+                    "nickname",
+                    "participant_id",
+                    "text",
+                    "deleted",
+                    "deleted_at",
+                    "time_zone",
+                ]
                 continue
             self.rows += 1
             assert int(row[0]) == self.rows

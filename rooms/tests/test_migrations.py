@@ -9,11 +9,12 @@ from django.apps import apps
 from django.db.models import QuerySet
 
 from rooms import services
-from rooms.models import RoomEvent
+from rooms.models import Participant, RoomEvent
 
 pytestmark = pytest.mark.django_db
 
 room_updated_events_without_url = importlib.import_module("rooms.migrations.0004_room_updated_events_without_url")
+participant_nickname_key = importlib.import_module("rooms.migrations.0010_participant_nickname_key")
 
 
 def stored_data(events: QuerySet[RoomEvent]) -> dict[int, dict | None]:
@@ -39,6 +40,18 @@ def test_stored_room_updated_events_lose_their_url_and_keep_the_rest(room, parti
     assert len(before) == 2
     assert stored_data(updates) == before
     assert stored_data(RoomEvent.objects.exclude(type=RoomEvent.Type.ROOM_UPDATED)) == others
+
+
+def test_participants_who_joined_before_keys_get_theirs_so_their_names_count(room, make_participant, monkeypatch):
+    for nickname in ("Ｓａｍ", "ALEX", "kim"):
+        make_participant(room, nickname)
+    # As the release before stored them: without a key.
+    Participant.objects.update(nickname_key="")
+    monkeypatch.setattr(participant_nickname_key, "BATCH_SIZE", 2)
+
+    participant_nickname_key.fill_nickname_keys(apps, None)
+
+    assert sorted(Participant.objects.values_list("nickname_key", flat=True)) == ["alex", "kim", "sam"]
 
 
 def test_the_release_before_q_and_a_still_inserts_rooms_and_messages_during_a_rolling_deploy(owner, participant):

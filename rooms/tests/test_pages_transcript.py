@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import warnings
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -158,3 +159,33 @@ def test_a_closed_room_can_still_be_read(client, conversation, clock):
 
 def test_an_unknown_room_has_no_transcript(client, db):
     assert client.get("/nowhere/transcript/").status_code == 404
+
+
+def test_times_are_in_the_teachers_time_zone_and_the_page_says_which(conversation, owner, clock):
+    owner.obj.time_zone = "America/Chicago"
+    owner.obj.save()
+    client = Client()
+    client.force_login(owner.obj)
+    chicago = clock.now().astimezone(ZoneInfo("America/Chicago"))
+
+    rows = transcript_of(client.get("/biology/transcript/"))
+    content = b"".join(client.get("/biology/transcript/").streaming_content).decode()
+
+    assert rows[-1][0] == chicago.strftime("%H:%M")
+    assert "times in America/Chicago" in content
+
+
+def test_a_student_reads_the_transcript_on_the_owners_clock(client, conversation, owner, clock):
+    owner.obj.time_zone = "Asia/Tokyo"
+    owner.obj.save()
+
+    content = b"".join(client.get("/biology/transcript/").streaming_content).decode()
+
+    assert "times in Asia/Tokyo" in content
+    assert clock.now().astimezone(ZoneInfo("Asia/Tokyo")).strftime("%H:%M") in content
+
+
+def test_a_room_whose_teachers_never_said_is_in_utc(client, conversation):
+    content = b"".join(client.get("/biology/transcript/").streaming_content).decode()
+
+    assert "times in UTC" in content

@@ -64,10 +64,30 @@ class TestParticipantJoin:
 
     def test_two_joins_are_two_participants(self, room):
         first, first_token = services.participant_join(room=room, nickname="sam")
-        second, second_token = services.participant_join(room=room, nickname="sam")
+        second, second_token = services.participant_join(room=room, nickname="alex")
 
         assert first.pk != second.pk
         assert first_token != second_token
+
+    def test_a_second_sam_is_refused_with_a_suggestion_and_nothing_is_stored(self, room):
+        services.participant_join(room=room, nickname="sam")
+
+        with pytest.raises(Conflict) as refused:
+            services.participant_join(room=room, nickname="Sam")
+
+        assert refused.value.code == "nickname_taken"
+        assert refused.value.extra == {"field": "nickname", "suggestion": "Sam 2"}
+        assert Participant.objects.filter(room=room).count() == 1
+
+    def test_the_nickname_key_is_stored_and_follows_a_rejoin(self, room):
+        participant, _ = services.participant_join(room=room, nickname="Ｓａｍ")
+        assert participant.nickname_key == "sam"
+
+        again, _ = services.participant_join(room=room, nickname="Alex", rejoining=participant)
+
+        again.refresh_from_db()
+        assert (again.nickname, again.nickname_key) == ("Alex", "alex")
+        assert services.participant_join(room=room, nickname="sam")[0].pk != participant.pk
 
     def test_rejoining_keeps_the_participant_under_the_new_nickname_and_retires_the_old_token(self, room):
         participant, old_token = services.participant_join(room=room, nickname="sam")
@@ -409,3 +429,31 @@ def test_concurrent_posters_get_exactly_one_seq_each_with_no_gap(owner):
     published = sorted(listener.next_event()["seq"] for _ in range(total))
     assert published == expected
     listener.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_people_asking_for_one_nickname_at_once_get_it_once(owner):
+    room = services.room_create(owner=owner.obj, name="stampede")
+    askers = 6
+    start = threading.Barrier(askers + 1)
+    outcomes: list[str] = []
+
+    def ask() -> None:
+        try:
+            start.wait()
+            services.participant_join(room=Room.objects.get(pk=room.pk), nickname="sam")
+            outcomes.append("joined")
+        except Conflict as refused:
+            outcomes.append(refused.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(askers)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == ["joined"] + ["nickname_taken"] * (askers - 1)
+    assert list(Participant.objects.filter(room=room).values_list("nickname", flat=True)) == ["sam"]

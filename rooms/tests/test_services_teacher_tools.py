@@ -11,6 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from rooms import services
+from rooms.colors import PARTICIPANT_COLORS
 from rooms.models import Room, RoomEvent
 from tests.room_listener import RoomListener
 from todaysmeet.errors import NotFound
@@ -110,9 +111,10 @@ def test_a_participants_color_never_changes_through_rejoins_and_mutes(room):
 
 
 def test_the_first_participants_of_a_room_all_get_different_colors(room):
-    colors = [services.participant_join(room=room, nickname=f"s{index}")[0].color for index in range(12)]
+    count = len(PARTICIPANT_COLORS)
+    colors = [services.participant_join(room=room, nickname=f"s{index}")[0].color for index in range(count)]
 
-    assert len(set(colors)) == 12
+    assert len(set(colors)) == count
 
 
 def test_setting_the_password_back_while_another_teacher_changes_it_leaves_the_one_set_last(room, monkeypatch):

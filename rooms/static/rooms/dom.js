@@ -53,18 +53,47 @@ export function timeElement(isoString) {
   return time;
 }
 
-// The dot that lets a teacher tell participants apart even when two pick the
-// same nickname. Decorative: the nickname next to it carries the meaning.
-export function colorMarker(color) {
+// The dot that lets a teacher tell participants apart, with the nickname's
+// initials in it: a second cue for those who can't tell the colours apart.
+// Decorative: the nickname next to it carries the meaning.
+export function colorMarker(color, nickname) {
   const marker = testId(element("span", "color-marker"), "color-marker");
   marker.setAttribute("aria-hidden", "true");
   if (typeof color === "string" && COLOR_PATTERN.test(color)) {
     marker.style.backgroundColor = color;
     marker.dataset.color = color.toLowerCase();
+    marker.classList.add(isLightColor(color) ? "on-light" : "on-dark");
+    marker.textContent = initials(nickname);
   } else {
     marker.classList.add("no-color");
   }
   return marker;
+}
+
+// "Sam Lee" → "SL", "sam" → "S", "🦊 fox" → "🦊F": whole characters, emoji included.
+export function initials(nickname) {
+  if (typeof nickname !== "string") return "";
+  const words = nickname.trim().split(/\s+/).filter(Boolean).slice(0, 2);
+  return words.map((word) => firstCharacter(word).toLocaleUpperCase(PAGE_LOCALES)).join("");
+}
+
+function firstCharacter(word) {
+  if (typeof Intl.Segmenter === "function") {
+    const [first] = new Intl.Segmenter(PAGE_LOCALES, { granularity: "grapheme" }).segment(word);
+    return first?.segment ?? "";
+  }
+  return [...word][0] ?? "";
+}
+
+// Whether black initials read on `color` better than white ones (WCAG relative luminance).
+function isLightColor(color) {
+  const channel = (offset) => {
+    const value = parseInt(color.slice(offset, offset + 2), 16) / 255;
+    return value <= 0.04045 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+  // Where black on it and white on it have the same contrast ratio.
+  return luminance > 0.179;
 }
 
 // The name a message shows: an anonymous post reaches the class as
@@ -77,7 +106,7 @@ export function shownNickname(message) {
 export function authorLabel(message) {
   const label = element("span", "author");
   const nickname = testId(element("span", "nickname", shownNickname(message)), "message-nickname");
-  label.append(colorMarker(message.color), nickname);
+  label.append(colorMarker(message.color, shownNickname(message)), nickname);
   if (message.role === "owner" || message.role === "moderator") {
     label.append(testId(element("span", "badge", gettext("teacher")), "teacher-badge"));
   }

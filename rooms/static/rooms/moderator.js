@@ -20,6 +20,7 @@ import {
   timeElement,
   withDisabled,
 } from "./dom.js";
+import { request } from "./stream.js";
 
 const byId = (id) => document.getElementById(id);
 const tools = {
@@ -433,7 +434,7 @@ function reportItem(report) {
   const by = element("p", "report-by");
   const reporter = document.createDocumentFragment();
   reporter.append(
-    colorMarker(report.reporter?.color),
+    colorMarker(report.reporter?.color, report.reporter?.nickname),
     testId(element("strong", null, report.reporter?.nickname ?? gettext("someone")), "report-reporter"),
   );
   by.append(sentenceWith(gettext("Reported by %(reporter)s"), "reporter", reporter));
@@ -534,7 +535,7 @@ function participantItem(participant) {
   item.dataset.muted = participant.muted ? "true" : "false";
   item.dataset.removed = participant.removed ? "true" : "false";
   const who = element("div", "participant-who");
-  who.append(colorMarker(participant.color));
+  who.append(colorMarker(participant.color, participant.nickname));
   who.append(testId(element("span", "nickname", participant.nickname), "participant-nickname"));
   if (participant.removed) {
     who.append(testId(element("span", "badge muted", gettext("removed")), "participant-removed"));
@@ -742,6 +743,15 @@ function tabShow(view) {
 //   roomChanged(room), participantChanged(participant),
 //   messageArrived(message), messageHeld(message), messageRejected(id),
 //   reportsChanged(); and messageActions(message), the tools' buttons for a row
+// Transcripts are in the teacher's time zone: the account learns it from
+// the browser they teach from, whenever that differs from what it knows.
+function timeZoneRemember(known) {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!zone || zone === known) return;
+  // A zone the server's database lacks is refused; transcripts then stay in the last one.
+  request("/api/me", "PATCH", { time_zone: zone }).catch(() => {});
+}
+
 export function moderatorToolsStart(page) {
   roomPage = page;
   toolsShowRoom(page.room);
@@ -765,6 +775,7 @@ export function moderatorToolsStart(page) {
   participantsLoad();
   reportsRefresh();
   queueLoad();
+  timeZoneRemember(page.timeZone);
 
   if (page.isOwner) {
     onSubmit(ownerTools.form, ownerTools.error, moderatorInvite);

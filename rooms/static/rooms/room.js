@@ -69,6 +69,7 @@ const elements = {
   joinForm: byId("join-form"),
   nickname: byId("nickname"),
   joinError: document.querySelector("[data-testid=join-error]"),
+  useSuggestion: byId("use-suggestion"),
   composer: byId("composer"),
   text: byId("message-text"),
   counter: byId("char-counter"),
@@ -797,7 +798,7 @@ function updateDock() {
   }
   if (joined) {
     elements.myNickname.textContent = state.me.nickname;
-    elements.myAuthor.replaceChildren(...(state.me.color ? [colorMarker(state.me.color)] : []));
+    elements.myAuthor.replaceChildren(...(state.me.color ? [colorMarker(state.me.color, state.me.nickname)] : []));
   }
   updateCounter();
 }
@@ -841,18 +842,33 @@ function joined(participant) {
 }
 
 async function joinSend() {
+  elements.useSuggestion.hidden = true;
   try {
     // The answer also holds a bearer token; the browser ignores it and keeps
     // using its session cookie, so no secret lands in page storage.
     const answer = await api("POST", "/join", { nickname: elements.nickname.value }, { resend: true });
     joined(answer.participant);
   } catch (error) {
+    if (error.code === "nickname_taken" && error.details?.suggestion) throw nicknameTaken(error.details.suggestion);
     if (error.code === "removed") return removedHere();
     if (error.code === "joining_locked") applyRoom({ joining_locked: true });
     if (error.code !== "password_required") throw error;
     elements.unlockNickname.value = elements.nickname.value;
     lockOut(LOCKED_REASON);
   }
+}
+
+// Someone in the room goes by that nickname: offer the free one the server suggested.
+function nicknameTaken(suggestion) {
+  elements.useSuggestion.textContent = interpolate(gettext("Use “%(nickname)s”"), { nickname: suggestion }, true);
+  elements.useSuggestion.dataset.nickname = suggestion;
+  elements.useSuggestion.hidden = false;
+  return new Error(interpolate(gettext("Nickname taken — use “%(nickname)s”?"), { nickname: suggestion }, true));
+}
+
+function suggestionUse() {
+  elements.nickname.value = elements.useSuggestion.dataset.nickname;
+  elements.joinForm.requestSubmit();
 }
 
 // The server no longer knows this browser as a participant (say, the password
@@ -1261,6 +1277,7 @@ async function moderatorToolsLoad() {
     room: state.room,
     isOwner: role === "owner",
     dashboardUrl: config.dashboardUrl,
+    timeZone: config.timeZone,
     applyRoom,
     showDeleted: showDeletedSet,
     roomDeleted: roomDeletedHere,
@@ -1275,6 +1292,7 @@ async function moderatorToolsLoad() {
 elements.scroller.addEventListener("scroll", scrolled, { passive: true });
 elements.loadOlder.addEventListener("click", loadOlder);
 onSubmit(elements.joinForm, elements.joinError, joinSend);
+elements.useSuggestion.addEventListener("click", suggestionUse);
 onSubmit(elements.unlockForm, elements.unlockError, unlockSend);
 elements.composer.addEventListener("submit", (event) => {
   event.preventDefault();

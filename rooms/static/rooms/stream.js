@@ -79,7 +79,7 @@ export function roomApi(roomName) {
   };
 }
 
-async function request(url, method, body) {
+export async function request(url, method, body) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
   if (body !== undefined) headers["Content-Type"] = "application/json";
