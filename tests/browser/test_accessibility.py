@@ -44,10 +44,10 @@ def open_every_tool(page: Page) -> None:
         page.locator("details.tool:not([open]) > summary").first.click()
 
 
-def test_the_home_sign_up_sign_in_and_password_reset_pages(open_page):
+def test_the_home_sign_up_sign_in_password_reset_and_missing_room_pages(open_page):
     page = open_page("/")
     found = violations_in_every_look(page)
-    for path in ("/accounts/signup/", "/accounts/login/", "/accounts/password/reset/"):
+    for path in ("/accounts/signup/", "/accounts/login/", "/accounts/password/reset/", "/no-such-room/"):
         page.goto(path)
         found += violations_in_every_look(page)
 
@@ -99,10 +99,10 @@ def test_a_teachers_room_with_every_tool_open_a_deleted_message_and_a_report(tea
     assert not found, "\n".join(found)
 
 
-def test_the_dashboard_new_room_account_password_transcript_and_projector(teacher_page, busy_room):
+def test_the_dashboard_new_room_account_password_transcript_missing_room_and_projector(teacher_page, busy_room):
     page = teacher_page(path="/rooms/")
     found = violations_in_every_look(page)
-    for path in ("/rooms/new/", "/accounts/", "/accounts/password/", "/biology/transcript/"):
+    for path in ("/rooms/new/", "/accounts/", "/accounts/password/", "/biology/transcript/", "/no-such-room/"):
         page.goto(path)
         found += violations_in_every_look(page)
     page.goto("/biology/projector/")
