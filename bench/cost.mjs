@@ -17,8 +17,7 @@ import { parseArgs } from "node:util";
 
 import WebSocket from "ws";
 
-import { closeConnections, requestOk } from "./lib/http.mjs";
-import { teacherToken } from "./lib/scenarios.mjs";
+import { closeConnections, requestOk, teacherToken } from "./lib/http.mjs";
 import { cpuSeconds, pidsListeningOn } from "./lib/server_processes.mjs";
 
 const CONNECT_BATCH = 50;
