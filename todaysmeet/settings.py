@@ -116,6 +116,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Threads that run sync (ORM) code under ASGI, each holding one database
 # connection for its life: a process uses at most this many (plus one).
 DATABASE_THREADS = env_int("DATABASE_THREADS", 4, minimum=1)
+# An HTTP request that would wait longer than this for its database thread
+# is refused at once with 503 overloaded and Retry-After, rather than queued
+# (todaysmeet/sync_threads.py). 0 turns the limit off.
+ADMISSION_WAIT_LIMIT_MS = env_int("ADMISSION_WAIT_LIMIT_MS", 150, minimum=0)
 
 # --- Channel layer -----------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")

@@ -19,23 +19,77 @@ context), each reused across requests.
 
 SyncMiddlewareASGIHandler then runs a request's whole middleware chain and
 view in one trip to that thread, instead of Django's trip per middleware hook.
+
+Admission is bounded: an HTTP request that would wait longer than
+ADMISSION_WAIT_LIMIT_MS for its thread is answered 503 `overloaded` with
+Retry-After at once, before Django sees it, instead of joining a queue that
+only grows. Nothing of it was done, so the client may send it again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 from django.http import HttpRequest, HttpResponseBase
 
-from todaysmeet.metrics import DATABASE_THREAD_QUEUES
+from todaysmeet.errors import Overloaded, error_response_from
+from todaysmeet.metrics import DATABASE_THREAD_QUEUES, OVERLOAD_REFUSALS
 
 T = TypeVar("T")
+
+# Paths answered whatever the load: the supervisor's health check must tell
+# a busy process from a dead one, and static files need no database.
+ALWAYS_ADMITTED_PREFIXES = ("/healthz", "/static/")
+# How much each finished call moves the average call time.
+CALL_TIME_WEIGHT = 0.1
+
+
+class TimedExecutor(ThreadPoolExecutor):
+    """One thread, which knows how long its queue would make a new call wait.
+
+    The estimate is the larger of two: how long the oldest waiting call has
+    waited already, and the calls waiting times the recent average call
+    (which sees a burst before anything in it has waited).
+    """
+
+    def __init__(self, *, thread_name_prefix: str) -> None:
+        super().__init__(max_workers=1, thread_name_prefix=thread_name_prefix)
+        self._waiting: deque[float] = deque()
+        self._waiting_lock = threading.Lock()
+        self.average_call_seconds = 0.0
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        queued_at = time.monotonic()
+        with self._waiting_lock:
+            self._waiting.append(queued_at)
+
+        def timed() -> T:
+            started = time.monotonic()
+            with self._waiting_lock:
+                # One thread takes calls in the order they came: the oldest.
+                self._waiting.popleft()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                took = time.monotonic() - started
+                self.average_call_seconds += CALL_TIME_WEIGHT * (took - self.average_call_seconds)
+
+        return super().submit(timed)
+
+    def expected_wait_seconds(self, now: float) -> float:
+        with self._waiting_lock:
+            waiting = len(self._waiting)
+            oldest = self._waiting[0] if waiting else now
+        return max(now - oldest, waiting * self.average_call_seconds)
 
 
 class PinnedSyncThreads:
@@ -54,11 +108,10 @@ class PinnedSyncThreads:
 
     SPILL_AFTER_SECONDS = 0.2
 
-    def __init__(self, application, *, threads: int) -> None:
+    def __init__(self, application, *, threads: int, wait_limit_seconds: float | None = None) -> None:
         self.application = application
-        self.executors = [
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sync-{index}") for index in range(threads)
-        ]
+        self.wait_limit_seconds = wait_limit_seconds
+        self.executors = [TimedExecutor(thread_name_prefix=f"sync-{index}") for index in range(threads)]
         for index, executor in enumerate(self.executors):
             DATABASE_THREAD_QUEUES.watch(f"sync-{index}", executor)
         # Where the hub and socket starts run theirs (spawn_detached).
@@ -81,12 +134,20 @@ class PinnedSyncThreads:
             return
         now = asyncio.get_running_loop().time()
         index = self._thread_for_request(now)
+        if self._over_limit(index, scope):
+            await _refuse_overloaded(send)
+            return
         token = object()
         self.requests_started[index][token] = now
         try:
             await self._run_on(index, scope, receive, send)
         finally:
             del self.requests_started[index][token]
+
+    def _over_limit(self, index: int, scope) -> bool:
+        if self.wait_limit_seconds is None or scope.get("path", "").startswith(ALWAYS_ADMITTED_PREFIXES):
+            return False
+        return self.executors[index].expected_wait_seconds(time.monotonic()) > self.wait_limit_seconds
 
     def _thread_for_request(self, now: float) -> int:
         for index, started in enumerate(self.requests_started):
@@ -99,6 +160,15 @@ class PinnedSyncThreads:
         # this one, defers to it (only the outermost context picks the thread).
         async with ThreadSensitiveContext(executor=self.executors[index]):
             await self.application(scope, receive, send)
+
+
+async def _refuse_overloaded(send) -> None:
+    OVERLOAD_REFUSALS.inc()
+    response = error_response_from(Overloaded())
+    headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.items()]
+    headers.append((b"content-length", str(len(response.content)).encode()))
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": response.content})
 
 
 def spawn_detached(coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
