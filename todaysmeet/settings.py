@@ -94,6 +94,8 @@ DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's, without the health check of a connection used a moment ago.
+        DATABASES["default"]["ENGINE"] = "todaysmeet.db.postgresql"
         # An unreachable database answers requests with 503 after this long,
         # instead of holding them (and the thread behind them) for minutes.
         DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
