@@ -85,6 +85,10 @@ class TimedExecutor(ThreadPoolExecutor):
 
         return super().submit(timed)
 
+    @property
+    def waiting_calls(self) -> int:
+        return len(self._waiting)
+
     def expected_wait_seconds(self, now: float) -> float:
         with self._waiting_lock:
             waiting = len(self._waiting)
