@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import io
 import threading
 import time
 from collections import deque
@@ -38,8 +39,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
-from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.asgi import ASGIHandler, ASGIRequest
 from django.http import HttpRequest, HttpResponseBase
+from django.utils import translation
 
 from todaysmeet.errors import Overloaded, error_response_from
 from todaysmeet.metrics import DATABASE_THREAD_QUEUES, OVERLOAD_REFUSALS
@@ -139,7 +141,7 @@ class PinnedSyncThreads:
         now = asyncio.get_running_loop().time()
         index = self._thread_for_request(now)
         if self._over_limit(index, scope):
-            await _refuse_overloaded(send)
+            await _refuse_overloaded(scope, send)
             return
         token = object()
         self.requests_started[index][token] = now
@@ -166,9 +168,13 @@ class PinnedSyncThreads:
             await self.application(scope, receive, send)
 
 
-async def _refuse_overloaded(send) -> None:
+async def _refuse_overloaded(scope, send) -> None:
     OVERLOAD_REFUSALS.inc()
-    response = error_response_from(Overloaded())
+    # In the language LocaleMiddleware would have picked (cookie, then
+    # Accept-Language): the request never reaches it.
+    language = translation.get_language_from_request(ASGIRequest(scope, io.BytesIO()))
+    with translation.override(language):
+        response = error_response_from(Overloaded())
     headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.items()]
     headers.append((b"content-length", str(len(response.content)).encode()))
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})

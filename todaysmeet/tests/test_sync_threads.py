@@ -133,7 +133,14 @@ async def test_a_request_that_would_wait_past_the_limit_is_refused_at_once_and_h
     queued = asyncio.create_task(_request(pinned, queued_scope))
     await asyncio.wait_for(_until(lambda: pinned.executors[0].waiting_calls == 1), WAIT_SECONDS)
 
-    refused = await asyncio.wait_for(_answer(pinned, {**_scope(), "path": "/api/rooms/biology/messages"}), 1)
+    post = {
+        **_scope(),
+        "method": "POST",
+        "path": "/api/rooms/biology/messages",
+        "query_string": b"",
+        "headers": [(b"accept-language", b"es")],
+    }
+    refused = await asyncio.wait_for(_answer(pinned, post), 1)
     health_scope = {**_scope(), "path": "/healthz"}
     health = asyncio.create_task(_request(pinned, health_scope))
     busy.release.set()
@@ -142,7 +149,9 @@ async def test_a_request_that_would_wait_past_the_limit_is_refused_at_once_and_h
     start, body = refused
     assert start["status"] == 503
     assert (b"retry-after", b"1") in start["headers"]
-    assert json.loads(body["body"])["error"]["code"] == "overloaded"
+    error = json.loads(body["body"])["error"]
+    assert error["code"] == "overloaded"
+    assert error["message"] == "El servidor está ocupado. Vuelve a intentarlo en un momento."
     assert queued_scope["threads"] and health_scope["threads"]
 
 
