@@ -139,8 +139,8 @@ class PinnedSyncThreads:
                 self.websockets_open[index] -= 1
             return
         now = asyncio.get_running_loop().time()
-        index = self._thread_for_request(now)
-        if self._over_limit(index, scope):
+        index = self._admitted_thread(self._thread_for_request(now), scope)
+        if index is None:
             await _refuse_overloaded(scope, send)
             return
         token = object()
@@ -150,10 +150,18 @@ class PinnedSyncThreads:
         finally:
             del self.requests_started[index][token]
 
-    def _over_limit(self, index: int, scope) -> bool:
+    def _admitted_thread(self, index: int, scope) -> int | None:
+        """The thread for the request: `index`, or the least busy if its queue is too long; None if all are."""
         if self.wait_limit_seconds is None or scope.get("path", "").startswith(ALWAYS_ADMITTED_PREFIXES):
-            return False
-        return self.executors[index].expected_wait_seconds(time.monotonic()) > self.wait_limit_seconds
+            return index
+        now = time.monotonic()
+        waits = [executor.expected_wait_seconds(now) for executor in self.executors]
+        if waits[index] <= self.wait_limit_seconds:
+            return index
+        # Sockets' calls (a burst of disconnects) can back up one thread
+        # while another is free: refuse only when none would answer in time.
+        quickest = min(range(len(waits)), key=waits.__getitem__)
+        return quickest if waits[quickest] <= self.wait_limit_seconds else None
 
     def _thread_for_request(self, now: float) -> int:
         for index, started in enumerate(self.requests_started):
