@@ -26,6 +26,7 @@ PARTS = (
     ("… Django's connection health check", r"close_old_connections|close_if_unusable_or_obsolete|is_usable"),
     ("… commit", r"commit \(django/db/backends/base/base\.py|__exit__ \(django/db/transaction\.py"),
     ("… the publish on commit", r"_rooms_send \(streaming/publish\.py"),
+    ("… building SQL (the ORM's compiler)", r"as_sql \(django/db/models/sql/compiler\.py"),
     ("SQL, in all (cursor execute)", r"_execute \(django/db/backends/utils\.py|execute \(psycopg"),
     ("… waiting for PostgreSQL's answers (`_execute` at the top)", None),
     ("event loop, working (HTTP, the publish, frames)", r"_run_once \(asyncio/base_events\.py"),
