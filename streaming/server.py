@@ -227,7 +227,10 @@ class GracefulServer(Server):
                     self._close(protocol, CLOSE_SERVICE_RESTART)
             await self._wait_for_connections()
             # The last requests' events, answered before they were sent.
-            await asyncio.wait_for(queued_sends_made(), timeout=self.http_grace_seconds)
+            try:
+                await asyncio.wait_for(queued_sends_made(), timeout=self.http_grace_seconds)
+            except TimeoutError:
+                logger.warning("events still unsent after %.1fs; listeners will repair them", self.http_grace_seconds)
             await room_hub_close()
         except Exception:
             logger.exception("draining failed; stopping anyway")
