@@ -53,6 +53,11 @@ T = TypeVar("T")
 ALWAYS_ADMITTED_PREFIXES = ("/healthz", "/static/")
 # How much each finished call moves the average call time.
 CALL_TIME_WEIGHT = 0.1
+# A call counts in the average as taking at most this long. A slow one (a
+# new process's first requests, a sign-in's password hash, an export) is
+# not what the calls queued behind it will take, and alone it must not make
+# a few waiting calls look like a queue too long to join.
+CALL_TIME_COUNTED_AT_MOST = 0.05
 
 
 class TimedExecutor(ThreadPoolExecutor):
@@ -82,7 +87,7 @@ class TimedExecutor(ThreadPoolExecutor):
             try:
                 return fn(*args, **kwargs)
             finally:
-                took = time.monotonic() - started
+                took = min(time.monotonic() - started, CALL_TIME_COUNTED_AT_MOST)
                 self.average_call_seconds += CALL_TIME_WEIGHT * (took - self.average_call_seconds)
 
         return super().submit(timed)
