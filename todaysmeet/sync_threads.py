@@ -33,7 +33,6 @@ import contextvars
 import io
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -70,27 +69,34 @@ class TimedExecutor(ThreadPoolExecutor):
 
     def __init__(self, *, thread_name_prefix: str) -> None:
         super().__init__(max_workers=1, thread_name_prefix=thread_name_prefix)
-        self._waiting: deque[float] = deque()
+        # Each call not started yet → when it was queued, oldest first.
+        self._waiting: dict[object, float] = {}
         self._waiting_lock = threading.Lock()
         self.average_call_seconds = 0.0
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        queued_at = time.monotonic()
+        call = object()
         with self._waiting_lock:
-            self._waiting.append(queued_at)
+            self._waiting[call] = time.monotonic()
 
         def timed() -> T:
             started = time.monotonic()
-            with self._waiting_lock:
-                # One thread takes calls in the order they came: the oldest.
-                self._waiting.popleft()
+            self._forget(call)
             try:
                 return fn(*args, **kwargs)
             finally:
                 took = min(time.monotonic() - started, CALL_TIME_COUNTED_AT_MOST)
                 self.average_call_seconds += CALL_TIME_WEIGHT * (took - self.average_call_seconds)
 
-        return super().submit(timed)
+        future = super().submit(timed)
+        # A call cancelled before it ran (its client went away while it
+        # waited) never starts: it must not look like it still waits.
+        future.add_done_callback(lambda _: self._forget(call))
+        return future
+
+    def _forget(self, call: object) -> None:
+        with self._waiting_lock:
+            self._waiting.pop(call, None)
 
     @property
     def waiting_calls(self) -> int:
@@ -99,7 +105,7 @@ class TimedExecutor(ThreadPoolExecutor):
     def expected_wait_seconds(self, now: float) -> float:
         with self._waiting_lock:
             waiting = len(self._waiting)
-            oldest = self._waiting[0] if waiting else now
+            oldest = next(iter(self._waiting.values())) if waiting else now
         return max(now - oldest, waiting * self.average_call_seconds)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 
 from asgiref.sync import sync_to_async
@@ -167,3 +168,20 @@ async def test_without_a_limit_every_request_queues():
     answers = await asyncio.wait_for(asyncio.gather(running, *waiting), WAIT_SECONDS)
 
     assert all(threads == ["sync-0_0", "sync-0_0"] for threads in answers)
+
+
+async def test_a_call_cancelled_while_it_waited_no_longer_counts_as_waiting():
+    pinned = PinnedSyncThreads(_record_threads, threads=1, wait_limit_seconds=0)
+    busy = Busy()
+    running = asyncio.create_task(_request(pinned, _scope(busy=busy)))
+    assert await asyncio.to_thread(busy.started.wait, WAIT_SECONDS)
+    gone = asyncio.create_task(_request(pinned, _scope()))
+    await asyncio.wait_for(_until(lambda: pinned.executors[0].waiting_calls == 1), WAIT_SECONDS)
+
+    # As Django cancels a request whose client disconnected.
+    gone.cancel()
+    await asyncio.wait_for(_until(lambda: pinned.executors[0].waiting_calls == 0), WAIT_SECONDS)
+    busy.release.set()
+    await asyncio.wait_for(running, WAIT_SECONDS)
+
+    assert pinned.executors[0].expected_wait_seconds(time.monotonic()) == 0
