@@ -137,8 +137,9 @@ if REDIS_URL:
                 # After Redis restarts, a pooled connection can look alive
                 # until it is used; one retry on a fresh connection keeps a
                 # publish from being lost to it (redis-py retries nothing by
-                # default). A post publishes before it answers, so an
-                # unreachable Redis may cost it at most two 1 s connects.
+                # default). An unreachable Redis may cost a publish at most
+                # two 1 s connects: in a server the post has answered by then
+                # (streaming/publish.py); elsewhere it waits for them.
                 "hosts": [
                     {
                         "address": REDIS_URL,
