@@ -57,8 +57,22 @@ const run = Date.now().toString(36);
 const token = await teacherToken(target);
 const name = `cost-${run}`;
 await requestOk("POST", `${target}/api/rooms`, { token, body: { name } });
+// A busy server may refuse a request at once (503 overloaded, e.g. while the
+// last run's sockets close): wait as it asks and send it again, as a page does.
+let refusals = 0;
+async function okOrResent(method, url, options) {
+  for (;;) {
+    try {
+      return await requestOk(method, url, options);
+    } catch (error) {
+      if (error.status !== 503 || error.body?.error?.code !== "overloaded") throw error;
+      refusals += 1;
+      await new Promise((resolve) => setTimeout(resolve, (error.body.error.retry_after ?? 1) * 1000));
+    }
+  }
+}
 const postOne = (index) =>
-  requestOk("POST", `${target}/api/rooms/${name}/messages`, {
+  okOrResent("POST", `${target}/api/rooms/${name}/messages`, {
     token,
     body: { text: `cost probe ${index}`, client_id: randomUUID() },
   });
@@ -85,7 +99,7 @@ async function participantRoom(suffix, settings) {
   }
   let next = 0;
   return () =>
-    requestOk("POST", `${target}/api/rooms/${roomName}/messages`, {
+    okOrResent("POST", `${target}/api/rooms/${roomName}/messages`, {
       token: tokens[Math.floor(next++ / POSTS_PER_PARTICIPANT)],
       body: { text: QUESTION, client_id: randomUUID() },
     });
@@ -106,7 +120,7 @@ console.log("  (the filter's cost is the difference of those two)");
 
 await measure("GET /events (5 events)", count, async () => {
   for (let index = 0; index < count; index += 1) {
-    await requestOk("GET", `${target}/api/rooms/${name}/events?since=${count}&limit=5`);
+    await okOrResent("GET", `${target}/api/rooms/${name}/events?since=${count}&limit=5`);
   }
 });
 
@@ -144,6 +158,7 @@ await measure(`deliver a frame (${socketCount} sockets)`, posts * socketCount, a
   }
 });
 console.log("  (the frame cost includes its share of the posts that caused them)");
+if (refusals) console.log(`  (${refusals} requests refused as overloaded, and sent again; their wait is not counted out)`);
 for (const socket of sockets) socket.terminate();
 if (values.json) writeFileSync(values.json, `${JSON.stringify({ pid, count, sockets: socketCount, operations: results }, null, 2)}\n`);
 closeConnections();

@@ -22,6 +22,7 @@ from accounts.selectors import teacher_for_token
 from rooms.models import Message, ModeratorInvitation, Participant, Report, Role, Room, RoomModerator
 from rooms.payloads import Viewer
 from rooms.selectors import rooms_named
+from rooms.validation import room_name_key
 from todaysmeet.errors import Forbidden, NotFound, Unauthenticated
 from todaysmeet.tokens import token_hash
 
@@ -67,17 +68,35 @@ class Actor:
 ANONYMOUS = Actor()
 
 
+# Hashes of tokens found to be teachers' in this process. What a token is
+# never changes, so this holds no state to revoke: each request still reads
+# the token's row, but a teacher's skips the participant lookup first.
+_teacher_token_hashes: set[str] = set()
+TEACHER_TOKEN_HASHES_KEPT = 10000
+
+
 def actor_for_token(token: str) -> Actor | None:
     """The teacher or participant a bearer token names; None for an unknown or retired token."""
-    # Participants first: they make nearly every post, and each lookup is a query.
-    participant = Participant.objects.select_related("room").filter(token_hash=token_hash(token)).first()
+    hashed = token_hash(token)
+    if hashed in _teacher_token_hashes:
+        teacher = teacher_for_token(token)
+        return Actor(teacher=teacher) if teacher is not None else None
+    # Participants first: they make nearly every post, and each lookup is a
+    # query. The room and its owner come in the same read, for the request's
+    # room access (room_access_by_name).
+    participant = Participant.objects.select_related("room__owner").filter(token_hash=hashed).first()
     if participant is not None:
         # A token from before the room's password changed is as good as unknown.
         if participant.password_version != participant.room.password_version:
             return None
         return Actor(participant=participant)
     teacher = teacher_for_token(token)
-    return Actor(teacher=teacher) if teacher is not None else None
+    if teacher is None:
+        return None
+    if len(_teacher_token_hashes) >= TEACHER_TOKEN_HASHES_KEPT:
+        _teacher_token_hashes.clear()
+    _teacher_token_hashes.add(hashed)
+    return Actor(teacher=teacher)
 
 
 def session_room_ids(session: Mapping[str, Any]) -> list[int]:
@@ -173,6 +192,10 @@ def room_by_name(*, name: str) -> Room:
 
 def room_access_by_name(*, name: str, actor: Actor) -> RoomAccess:
     """The room called `name` (404 if none), and who `actor` is in it; nothing is refused yet."""
+    participant = actor.participant
+    if participant is not None and participant.room.name == room_name_key(name):
+        # Read with the token, in this request (actor_for_token): no second read.
+        return RoomAccess(room=participant.room, actor=actor)
     return RoomAccess(room=room_by_name(name=name), actor=actor)
 
 

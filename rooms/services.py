@@ -80,7 +80,7 @@ from streaming.publish import (
 )
 from streaming.vote_flush import votes_flush_on_commit
 from todaysmeet import clock
-from todaysmeet.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
+from todaysmeet.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, ServiceError, Unauthenticated
 from todaysmeet.tokens import token_generate, token_hash
 
 REPORT_ACTIONS = ("delete", "dismiss")
@@ -671,6 +671,22 @@ def _lock_room(room: Room) -> Room:
     return locked
 
 
+def _lock_room_taking_seq(room: Room) -> Room:
+    """_lock_room and _next_seq in one statement: the room, locked, with its next seq taken.
+
+    A transaction that stores nothing after all rolls the seq back with it.
+    """
+    # Raw because the ORM's update() returns no row; UPDATE … RETURNING works
+    # on PostgreSQL and on SQLite (3.35 and later) alike.
+    table, seq = Room._meta.db_table, Room._meta.get_field("seq").column
+    # Names from the model, never from input; the id is a parameter.
+    statement = f'UPDATE "{table}" SET "{seq}" = "{seq}" + 1 WHERE "id" = %s RETURNING *'  # noqa: S608
+    locked = next(iter(Room.objects.raw(statement, [room.pk])), None)
+    if locked is None:
+        raise NotFound(gettext("There is no room with that name."), code="room_not_found")
+    return locked
+
+
 def _next_seq(room: Room) -> int:
     room.seq += 1
     room.save(update_fields=["seq"])
@@ -718,13 +734,47 @@ def message_post(
         role = Role.OWNER if author.pk == room.owner_id else Role.MODERATOR
         nickname, color = author.name_in_rooms, ""
 
+    try:
+        message = _message_store(
+            room=room,
+            author=author,
+            author_role=role,
+            nickname=nickname,
+            color=color,
+            text=text,
+            client_id=cleaned_client_id,
+        )
+    except (ServiceError, IntegrityError):
+        # A retry gets its original answer, whatever it met this time: its
+        # client_id already taken (the unique constraint), or a refusal that
+        # came after the original (new text, a closed room, a limit, a mute).
+        # Everything it did was rolled back, the seq it took included.
+        original = (
+            Message.objects.filter(room_id=room.pk, author_key=key, client_id=cleaned_client_id).first()
+            if cleaned_client_id is not None
+            else None
+        )
+        if original is None:
+            raise
+        return original, False
+    return message, True
+
+
+def _message_store(
+    *,
+    room: Room,
+    author: Participant | Teacher,
+    author_role: Role,
+    nickname: str,
+    color: str,
+    text: object,
+    client_id: uuid.UUID | None,
+) -> Message:
+    # Five round trips for a teacher's post: BEGIN, the room's lock and seq,
+    # the message, its event, COMMIT. A retried client_id is found by the
+    # insert failing, not by a read before every post.
     with transaction.atomic():
-        locked_room = _lock_room(room)
-        if cleaned_client_id is not None:
-            original = Message.objects.filter(room=locked_room, author_key=key, client_id=cleaned_client_id).first()
-            if original is not None:
-                return original, False
-        # Only now: a retry gets its original answer whatever text it carries.
+        locked_room = _lock_room_taking_seq(room)
         cleaned_text = clean_message_text(text)
         if not locked_room.is_open:
             raise Forbidden(gettext("This room is closed."), code="room_closed")
@@ -732,23 +782,23 @@ def message_post(
             room=locked_room,
             participant=author if isinstance(author, Participant) else None,
             teacher=author if isinstance(author, Teacher) else None,
-            author_key=key,
-            author_role=role,
+            author_key=author_key(author),
+            author_role=author_role,
             nickname=nickname,
             color=color,
             text=cleaned_text,
-            client_id=cleaned_client_id,
+            client_id=client_id,
         )
         # Teachers may post in a paused room and are never slowed or limited.
         if isinstance(author, Participant):
             _admit_participant_post(locked_room, Participant.objects.select_for_update().get(pk=author.pk))
             _apply_room_rules(locked_room, message)
-        message.seq = _next_seq(locked_room)
+        message.seq = locked_room.seq
         message.save(force_insert=True)
         held = message.status == Message.Status.HELD
         event_type = RoomEvent.Type.MESSAGE_HELD if held else RoomEvent.Type.MESSAGE_CREATED
         _store_event(locked_room, message.seq, event_type, message=message)
-    return message, True
+    return message
 
 
 def _apply_room_rules(locked_room: Room, message: Message) -> None:

@@ -35,6 +35,7 @@ from streaming.close_codes import CLOSE_SERVICE_RESTART, CLOSE_TOO_SLOW
 from streaming.http_guard import HttpLimits, guard_connections
 from streaming.hub import room_hub_close
 from streaming.lifecycle import drain_sockets
+from streaming.publish import queued_sends_made
 from streaming.readiness import announce_when_healthy, supervisor_socket
 from streaming.signals import call_on_signals
 from todaysmeet.health import health_report
@@ -225,6 +226,11 @@ class GracefulServer(Server):
                 if isinstance(protocol, WebSocketProtocol) and protocol.state == protocol.STATE_OPEN:
                     self._close(protocol, CLOSE_SERVICE_RESTART)
             await self._wait_for_connections()
+            # The last requests' events, answered before they were sent.
+            try:
+                await asyncio.wait_for(queued_sends_made(), timeout=self.http_grace_seconds)
+            except TimeoutError:
+                logger.warning("events still unsent after %.1fs; listeners will repair them", self.http_grace_seconds)
             await room_hub_close()
         except Exception:
             logger.exception("draining failed; stopping anyway")

@@ -42,7 +42,7 @@ _flushing: dict[int, bool] = {}
 
 
 class ServingLoop:
-    """ASGI middleware that notes the event loop the application is served on, for the flushers."""
+    """ASGI middleware that notes the event loop the application is served on, for the flushers and publishes."""
 
     def __init__(self, application) -> None:
         self.application = application
@@ -50,6 +50,12 @@ class ServingLoop:
     async def __call__(self, scope, receive, send) -> None:
         serving_loop_note(asyncio.get_running_loop())
         await self.application(scope, receive, send)
+
+
+def serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop this process serves on, while it runs; None outside a server (a command, a test client)."""
+    loop = _serving_loop
+    return loop if loop is not None and loop.is_running() else None
 
 
 def serving_loop_note(loop: asyncio.AbstractEventLoop) -> None:

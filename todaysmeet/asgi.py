@@ -35,6 +35,7 @@ sync_threads = PinnedSyncThreads(
         }
     ),
     threads=settings.DATABASE_THREADS,
+    wait_limit_seconds=settings.ADMISSION_WAIT_LIMIT_MS / 1000 if settings.ADMISSION_WAIT_LIMIT_MS else None,
 )
 # Notes the event loop, where vote counts are flushed (streaming/vote_flush.py).
 application = ServingLoop(sync_threads)

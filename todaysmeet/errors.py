@@ -96,6 +96,16 @@ class Unavailable(ServiceError):
     code = "unavailable"
 
 
+class Overloaded(ServiceError):
+    """The process is too busy to answer soon; nothing was done, so the request may be sent again."""
+
+    status = 503
+    code = "overloaded"
+
+    def __init__(self) -> None:
+        super().__init__(gettext("The server is busy. Try again in a moment."), retry_after=1)
+
+
 def error_response_from(exception: ServiceError) -> JsonResponse:
     return error_response(exception.code, exception.message, exception.status, **exception.extra)
 

@@ -110,6 +110,11 @@ DATABASE_UNAVAILABLE = Counter(
     "todaysmeet_database_unavailable_total",
     "Requests answered 503 database_unavailable, and sockets refused for the same reason.",
 )
+OVERLOAD_REFUSALS = Counter(
+    "todaysmeet_overload_refusals_total",
+    "HTTP requests answered 503 overloaded at once, because a database thread's queue was longer than "
+    "ADMISSION_WAIT_LIMIT_MS.",
+)
 WEBHOOK_DELIVERIES = Counter(
     "todaysmeet_webhook_deliveries_total",
     "Webhooks received from payment providers, by provider and what became of them.",

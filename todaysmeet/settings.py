@@ -94,6 +94,8 @@ DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's, without the health check of a connection used a moment ago.
+        DATABASES["default"]["ENGINE"] = "todaysmeet.db.postgresql"
         # An unreachable database answers requests with 503 after this long,
         # instead of holding them (and the thread behind them) for minutes.
         DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
@@ -116,6 +118,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Threads that run sync (ORM) code under ASGI, each holding one database
 # connection for its life: a process uses at most this many (plus one).
 DATABASE_THREADS = env_int("DATABASE_THREADS", 4, minimum=1)
+# An HTTP request that would wait longer than this for its database thread
+# is refused at once with 503 overloaded and Retry-After, rather than queued
+# (todaysmeet/sync_threads.py). 0 turns the limit off.
+ADMISSION_WAIT_LIMIT_MS = env_int("ADMISSION_WAIT_LIMIT_MS", 150, minimum=0)
 
 # --- Channel layer -----------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -131,8 +137,9 @@ if REDIS_URL:
                 # After Redis restarts, a pooled connection can look alive
                 # until it is used; one retry on a fresh connection keeps a
                 # publish from being lost to it (redis-py retries nothing by
-                # default). A post publishes before it answers, so an
-                # unreachable Redis may cost it at most two 1 s connects.
+                # default). An unreachable Redis may cost a publish at most
+                # two 1 s connects: in a server the post has answered by then
+                # (streaming/publish.py); elsewhere it waits for them.
                 "hosts": [
                     {
                         "address": REDIS_URL,

@@ -19,23 +19,94 @@ context), each reused across requests.
 
 SyncMiddlewareASGIHandler then runs a request's whole middleware chain and
 view in one trip to that thread, instead of Django's trip per middleware hook.
+
+Admission is bounded: an HTTP request that would wait longer than
+ADMISSION_WAIT_LIMIT_MS for its thread is answered 503 `overloaded` with
+Retry-After at once, before Django sees it, instead of joining a queue that
+only grows. Nothing of it was done, so the client may send it again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
+import io
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
-from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.asgi import ASGIHandler, ASGIRequest
 from django.http import HttpRequest, HttpResponseBase
+from django.utils import translation
 
-from todaysmeet.metrics import DATABASE_THREAD_QUEUES
+from todaysmeet.errors import Overloaded, error_response_from
+from todaysmeet.metrics import DATABASE_THREAD_QUEUES, OVERLOAD_REFUSALS
 
 T = TypeVar("T")
+
+# Paths answered whatever the load: the supervisor's health check must tell
+# a busy process from a dead one, and static files need no database.
+ALWAYS_ADMITTED_PREFIXES = ("/healthz", "/static/")
+# How much each finished call moves the average call time.
+CALL_TIME_WEIGHT = 0.1
+# A call counts in the average as taking at most this long. A slow one (a
+# new process's first requests, a sign-in's password hash, an export) is
+# not what the calls queued behind it will take, and alone it must not make
+# a few waiting calls look like a queue too long to join.
+CALL_TIME_COUNTED_AT_MOST = 0.05
+
+
+class TimedExecutor(ThreadPoolExecutor):
+    """One thread, which knows how long its queue would make a new call wait.
+
+    The estimate is the larger of two: how long the oldest waiting call has
+    waited already, and the calls waiting times the recent average call
+    (which sees a burst before anything in it has waited).
+    """
+
+    def __init__(self, *, thread_name_prefix: str) -> None:
+        super().__init__(max_workers=1, thread_name_prefix=thread_name_prefix)
+        # Each call not started yet → when it was queued, oldest first.
+        self._waiting: dict[object, float] = {}
+        self._waiting_lock = threading.Lock()
+        self.average_call_seconds = 0.0
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        call = object()
+        with self._waiting_lock:
+            self._waiting[call] = time.monotonic()
+
+        def timed() -> T:
+            started = time.monotonic()
+            self._forget(call)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                took = min(time.monotonic() - started, CALL_TIME_COUNTED_AT_MOST)
+                self.average_call_seconds += CALL_TIME_WEIGHT * (took - self.average_call_seconds)
+
+        future = super().submit(timed)
+        # A call cancelled before it ran (its client went away while it
+        # waited) never starts: it must not look like it still waits.
+        future.add_done_callback(lambda _: self._forget(call))
+        return future
+
+    def _forget(self, call: object) -> None:
+        with self._waiting_lock:
+            self._waiting.pop(call, None)
+
+    @property
+    def waiting_calls(self) -> int:
+        return len(self._waiting)
+
+    def expected_wait_seconds(self, now: float) -> float:
+        with self._waiting_lock:
+            waiting = len(self._waiting)
+            oldest = next(iter(self._waiting.values())) if waiting else now
+        return max(now - oldest, waiting * self.average_call_seconds)
 
 
 class PinnedSyncThreads:
@@ -54,11 +125,10 @@ class PinnedSyncThreads:
 
     SPILL_AFTER_SECONDS = 0.2
 
-    def __init__(self, application, *, threads: int) -> None:
+    def __init__(self, application, *, threads: int, wait_limit_seconds: float | None = None) -> None:
         self.application = application
-        self.executors = [
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sync-{index}") for index in range(threads)
-        ]
+        self.wait_limit_seconds = wait_limit_seconds
+        self.executors = [TimedExecutor(thread_name_prefix=f"sync-{index}") for index in range(threads)]
         for index, executor in enumerate(self.executors):
             DATABASE_THREAD_QUEUES.watch(f"sync-{index}", executor)
         # Where the hub and socket starts run theirs (spawn_detached).
@@ -80,13 +150,29 @@ class PinnedSyncThreads:
                 self.websockets_open[index] -= 1
             return
         now = asyncio.get_running_loop().time()
-        index = self._thread_for_request(now)
+        index = self._admitted_thread(self._thread_for_request(now), scope)
+        if index is None:
+            await _refuse_overloaded(scope, send)
+            return
         token = object()
         self.requests_started[index][token] = now
         try:
             await self._run_on(index, scope, receive, send)
         finally:
             del self.requests_started[index][token]
+
+    def _admitted_thread(self, index: int, scope) -> int | None:
+        """The thread for the request: `index`, or the least busy if its queue is too long; None if all are."""
+        if self.wait_limit_seconds is None or scope.get("path", "").startswith(ALWAYS_ADMITTED_PREFIXES):
+            return index
+        now = time.monotonic()
+        waits = [executor.expected_wait_seconds(now) for executor in self.executors]
+        if waits[index] <= self.wait_limit_seconds:
+            return index
+        # Sockets' calls (a burst of disconnects) can back up one thread
+        # while another is free: refuse only when none would answer in time.
+        quickest = min(range(len(waits)), key=waits.__getitem__)
+        return quickest if waits[quickest] <= self.wait_limit_seconds else None
 
     def _thread_for_request(self, now: float) -> int:
         for index, started in enumerate(self.requests_started):
@@ -99,6 +185,19 @@ class PinnedSyncThreads:
         # this one, defers to it (only the outermost context picks the thread).
         async with ThreadSensitiveContext(executor=self.executors[index]):
             await self.application(scope, receive, send)
+
+
+async def _refuse_overloaded(scope, send) -> None:
+    OVERLOAD_REFUSALS.inc()
+    # In the language LocaleMiddleware would have picked (cookie, then
+    # Accept-Language): the request never reaches it.
+    language = translation.get_language_from_request(ASGIRequest(scope, io.BytesIO()))
+    with translation.override(language):
+        response = error_response_from(Overloaded())
+    headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.items()]
+    headers.append((b"content-length", str(len(response.content)).encode()))
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": response.content})
 
 
 def spawn_detached(coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:

@@ -94,6 +94,7 @@ ERROR_CODES: dict[str, int] = {
     "internal_error": 500,
     "billing_unavailable": 503,
     "database_unavailable": 503,
+    "overloaded": 503,
 }
 
 
@@ -469,12 +470,15 @@ ERROR_DESCRIPTIONS = {
     413: "The body is too large.",
     415: "The body is not application/json.",
     429: "Too fast; `retry_after` seconds (also in Retry-After).",
-    503: "The database (or, for billing, Stripe) is unavailable; retry after Retry-After seconds.",
+    503: (
+        "The database (or, for billing, Stripe) is unavailable, or the server is overloaded; "
+        "retry after Retry-After seconds."
+    ),
 }
 
 
 def _error_statuses(path: str, method: str, operation: Operation) -> set[int]:
-    # Any request may carry a malformed token (401), and meet a database outage (503).
+    # Any request may carry a malformed token (401), and meet a database outage or overload (503).
     statuses = {401, 503} | set(operation.errors)
     if method != "GET":
         statuses |= {403}  # a cookie write without its CSRF token

@@ -18,7 +18,7 @@ from rooms.models import Room, RoomEvent
 from streaming import layer_watch
 from streaming.audiences import EventTexts, event_texts
 from streaming.hub import HUB_REPAIR_LIMIT, room_hub
-from streaming.publish import room_group
+from streaming.publish import queued_sends_made, room_group
 from streaming.tests.sockets import post, room_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,6 +30,8 @@ async def layer_messages_lost(room: Room):
     await hub.layer.group_discard(room_group(room.pk), hub.channel_name)
     try:
         yield
+        # Posts answer before their events are sent: these must be lost too.
+        await queued_sends_made()
     finally:
         await hub.layer.group_add(room_group(room.pk), hub.channel_name)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -256,6 +257,29 @@ def test_a_post_no_server_took_is_sent_again_by_itself_and_stored_once(open_page
     expect(page.get_by_test_id("message-error")).to_have_count(0)
     assert [body["client_id"] for body in sent] == [sent[0]["client_id"]] * (len(proxy_answers) + 1)
     assert Message.objects.filter(text="sent during a deploy").count() == 1
+
+
+def test_a_post_refused_as_overloaded_is_sent_again_no_sooner_than_retry_after(open_page, room):
+    page = open_page("/biology/")
+    join(page, "sam")
+    sent_at = []
+
+    def busy_once(route):
+        sent_at.append(time.monotonic())
+        if len(sent_at) == 1:
+            body = {"error": {"code": "overloaded", "message": "The server is busy.", "retry_after": 1}}
+            route.fulfill(status=503, headers={"Retry-After": "1"}, json=body)
+        else:
+            route.continue_()
+
+    page.route(MESSAGES_API, busy_once)
+    post(page, "sent to a busy server")
+
+    expect(message_with(page, "sent to a busy server")).to_have_attribute("data-state", "confirmed")
+    # The page's own first resend comes after 125 to 250 ms; the server asked for 1 s.
+    assert len(sent_at) == 2
+    assert sent_at[1] - sent_at[0] >= 1.0
+    assert Message.objects.filter(text="sent to a busy server").count() == 1
 
 
 def test_a_join_no_server_took_is_sent_again_by_itself(open_page, room):

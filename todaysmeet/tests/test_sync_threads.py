@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
+import time
 from dataclasses import dataclass, field
 
 from asgiref.sync import sync_to_async
@@ -105,3 +107,81 @@ async def test_websockets_are_spread_over_the_threads():
 
     assert sorted(scope["threads"][0] for scope in scopes) == ["sync-0_0", "sync-1_0", "sync-2_0"]
     assert pinned.websockets_open == [0, 0, 0]
+
+
+async def _until(condition) -> None:
+    while not condition():
+        await asyncio.sleep(0)
+
+
+async def _answer(pinned: PinnedSyncThreads, scope: dict) -> list[dict]:
+    sent: list[dict] = []
+
+    async def keep(message: dict) -> None:
+        sent.append(message)
+
+    await pinned(scope, _nothing_to_receive, keep)
+    return sent
+
+
+async def test_a_request_that_would_wait_past_the_limit_is_refused_at_once_and_health_checks_are_not():
+    # A limit of 0: any call waiting for the thread (not one running on it) is too long a queue.
+    pinned = PinnedSyncThreads(_record_threads, threads=1, wait_limit_seconds=0)
+    busy = Busy()
+    running = asyncio.create_task(_request(pinned, _scope(busy=busy)))
+    assert await asyncio.to_thread(busy.started.wait, WAIT_SECONDS)
+    queued_scope = _scope()
+    queued = asyncio.create_task(_request(pinned, queued_scope))
+    await asyncio.wait_for(_until(lambda: pinned.executors[0].waiting_calls == 1), WAIT_SECONDS)
+
+    post = {
+        **_scope(),
+        "method": "POST",
+        "path": "/api/rooms/biology/messages",
+        "query_string": b"",
+        "headers": [(b"accept-language", b"es")],
+    }
+    refused = await asyncio.wait_for(_answer(pinned, post), 1)
+    health_scope = {**_scope(), "path": "/healthz"}
+    health = asyncio.create_task(_request(pinned, health_scope))
+    busy.release.set()
+    await asyncio.wait_for(asyncio.gather(running, queued, health), WAIT_SECONDS)
+
+    start, body = refused
+    assert start["status"] == 503
+    assert (b"retry-after", b"1") in start["headers"]
+    error = json.loads(body["body"])["error"]
+    assert error["code"] == "overloaded"
+    assert error["message"] == "El servidor está ocupado. Vuelve a intentarlo en un momento."
+    assert queued_scope["threads"] and health_scope["threads"]
+
+
+async def test_without_a_limit_every_request_queues():
+    pinned = PinnedSyncThreads(_record_threads, threads=1)
+    busy = Busy()
+    running = asyncio.create_task(_request(pinned, _scope(busy=busy)))
+    assert await asyncio.to_thread(busy.started.wait, WAIT_SECONDS)
+    waiting = [asyncio.create_task(_request(pinned, _scope())) for _ in range(3)]
+    await asyncio.wait_for(_until(lambda: pinned.executors[0].waiting_calls == 3), WAIT_SECONDS)
+    busy.release.set()
+
+    answers = await asyncio.wait_for(asyncio.gather(running, *waiting), WAIT_SECONDS)
+
+    assert all(threads == ["sync-0_0", "sync-0_0"] for threads in answers)
+
+
+async def test_a_call_cancelled_while_it_waited_no_longer_counts_as_waiting():
+    pinned = PinnedSyncThreads(_record_threads, threads=1, wait_limit_seconds=0)
+    busy = Busy()
+    running = asyncio.create_task(_request(pinned, _scope(busy=busy)))
+    assert await asyncio.to_thread(busy.started.wait, WAIT_SECONDS)
+    gone = asyncio.create_task(_request(pinned, _scope()))
+    await asyncio.wait_for(_until(lambda: pinned.executors[0].waiting_calls == 1), WAIT_SECONDS)
+
+    # As Django cancels a request whose client disconnected.
+    gone.cancel()
+    await asyncio.wait_for(_until(lambda: pinned.executors[0].waiting_calls == 0), WAIT_SECONDS)
+    busy.release.set()
+    await asyncio.wait_for(running, WAIT_SECONDS)
+
+    assert pinned.executors[0].expected_wait_seconds(time.monotonic()) == 0

@@ -37,6 +37,8 @@ class ApiError extends Error {
     this.status = status;
     this.code = code;
     this.details = details;
+    // How long the server asked us to wait before sending again (Retry-After), if it did.
+    this.retryAfterSeconds = null;
   }
 
   get locksOut() {
@@ -51,8 +53,10 @@ function csrfToken() {
 }
 
 // Answers that mean "no server took this request": none at all (0), or the
-// proxy's while a server restarts (502, 503). A request that is safe to send
-// twice is sent again after each of these waits (jittered), then given up.
+// proxy's while a server restarts (502, 503), or a busy server's 503
+// overloaded. A request that is safe to send twice is sent again after each
+// of these waits (jittered), or after the server's Retry-After if it asked
+// for longer, then given up.
 const UNANSWERED_STATUSES = new Set([0, 502, 503]);
 const RESEND_DELAYS_MS = [250, 500, 1000, 2000];
 
@@ -73,7 +77,9 @@ export function roomApi(roomName) {
       } catch (error) {
         const delay = RESEND_DELAYS_MS[attempt];
         if (!resend || delay === undefined || !UNANSWERED_STATUSES.has(error.status)) throw error;
-        await pause(delay * (0.5 + Math.random() / 2));
+        // Spread over up to half as long again, so the refused don't all come back at once.
+        const asked = (error.retryAfterSeconds ?? 0) * 1000;
+        await pause(asked > delay ? asked * (1 + Math.random() / 2) : delay * (0.5 + Math.random() / 2));
       }
     }
   };
@@ -99,12 +105,16 @@ export async function request(url, method, body) {
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const error = data?.error ?? {};
-    throw new ApiError(
+    const failure = new ApiError(
       response.status,
       error.code ?? "error",
       error.message ?? interpolate(gettext("The server answered %(status)s."), { status: response.status }, true),
       error,
     );
+    // Seconds (the only form we send); a proxy's date form is ignored.
+    const retryAfter = Number(response.headers.get("Retry-After"));
+    if (Number.isFinite(retryAfter) && retryAfter > 0) failure.retryAfterSeconds = retryAfter;
+    throw failure;
   }
   return data;
 }
