@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -36,6 +38,30 @@ def test_a_class_upvotes_and_the_top_order_follows_live(open_page, server, room,
     bob.reload()
     expect_live(bob)
     expect(message_with(bob, "What is a gene?").get_by_test_id("upvote")).to_have_attribute("aria-pressed", "true")
+
+
+def test_a_vote_refused_as_overloaded_is_sent_again_no_sooner_than_retry_after(open_page, room, owner):
+    question, _ = services.message_post(room=room, author=owner.obj, text="Is a virus alive?")
+    alice = participant_page(open_page, "alice")
+    sent_at = []
+
+    def busy_once(route):
+        sent_at.append(time.monotonic())
+        if len(sent_at) == 1:
+            body = {"error": {"code": "overloaded", "message": "The server is busy.", "retry_after": 1}}
+            route.fulfill(status=503, headers={"Retry-After": "1"}, json=body)
+        else:
+            route.continue_()
+
+    alice.route(f"**{ROOM_API}/messages/{question.pk}/upvote", busy_once)
+    message_with(alice, "Is a virus alive?").get_by_test_id("upvote").click()
+
+    expect(message_with(alice, "Is a virus alive?").get_by_test_id("upvote")).to_have_attribute("aria-pressed", "true")
+    expect(message_with(alice, "Is a virus alive?").get_by_test_id("upvote-count")).to_have_text("1")
+    assert len(sent_at) == 2
+    assert sent_at[1] - sent_at[0] >= 1.0
+    question.refresh_from_db()
+    assert question.upvotes == 1
 
 
 def test_answered_questions_are_marked_and_can_be_hidden(open_page, teacher_page, server, room, owner):

@@ -1108,7 +1108,8 @@ async function upvoteToggle(id, vote) {
   const upvote = !state.upvoted.has(id);
   vote.disabled = true;
   try {
-    const answer = await api(upvote ? "POST" : "DELETE", `/messages/${id}/upvote`);
+    // Voting twice changes nothing, so a vote no server took (a deploy, a busy server) is sent again.
+    const answer = await api(upvote ? "POST" : "DELETE", `/messages/${id}/upvote`, undefined, { resend: true });
     if (answer.upvoted) state.upvoted.add(id);
     else state.upvoted.delete(id);
     // The count comes with the next message.votes; the button shows this reader's part at once.
