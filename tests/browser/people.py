@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Locator, Page, expect
+import time
+from collections.abc import Callable
+
+from playwright.sync_api import Locator, Page, Route, expect
 
 PASSWORD = "a long enough passphrase"
 
@@ -43,3 +46,20 @@ def participant_page(open_page, nickname: str, path: str = "/biology/") -> Page:
     join(page, nickname)
     expect_live(page)
     return page
+
+
+def overloaded_once(sent_at: list[float]) -> Callable[[Route], None]:
+    """A route handler: the first request is refused 503 overloaded (Retry-After: 1), later ones go through.
+
+    `sent_at` collects when each request left the page, to check the wait.
+    """
+
+    def handle(route: Route) -> None:
+        sent_at.append(time.monotonic())
+        if len(sent_at) == 1:
+            body = {"error": {"code": "overloaded", "message": "The server is busy.", "retry_after": 1}}
+            route.fulfill(status=503, headers={"Retry-After": "1"}, json=body)
+        else:
+            route.continue_()
+
+    return handle

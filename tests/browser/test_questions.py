@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from playwright.sync_api import expect
 
 from rooms import services
-from tests.browser.people import expect_live, message_with, participant_page, post, texts
+from tests.browser.people import expect_live, message_with, overloaded_once, participant_page, post, texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,15 +43,7 @@ def test_a_vote_refused_as_overloaded_is_sent_again_no_sooner_than_retry_after(o
     alice = participant_page(open_page, "alice")
     sent_at = []
 
-    def busy_once(route):
-        sent_at.append(time.monotonic())
-        if len(sent_at) == 1:
-            body = {"error": {"code": "overloaded", "message": "The server is busy.", "retry_after": 1}}
-            route.fulfill(status=503, headers={"Retry-After": "1"}, json=body)
-        else:
-            route.continue_()
-
-    alice.route(f"**{ROOM_API}/messages/{question.pk}/upvote", busy_once)
+    alice.route(f"**{ROOM_API}/messages/{question.pk}/upvote", overloaded_once(sent_at))
     message_with(alice, "Is a virus alive?").get_by_test_id("upvote").click()
 
     expect(message_with(alice, "Is a virus alive?").get_by_test_id("upvote")).to_have_attribute("aria-pressed", "true")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
 
 from rooms import services
 from rooms.models import Message
-from tests.browser.people import expect_live, join, log_in, message_with, post, texts
+from tests.browser.people import expect_live, join, log_in, message_with, overloaded_once, post, texts
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -264,15 +263,7 @@ def test_a_post_refused_as_overloaded_is_sent_again_no_sooner_than_retry_after(o
     join(page, "sam")
     sent_at = []
 
-    def busy_once(route):
-        sent_at.append(time.monotonic())
-        if len(sent_at) == 1:
-            body = {"error": {"code": "overloaded", "message": "The server is busy.", "retry_after": 1}}
-            route.fulfill(status=503, headers={"Retry-After": "1"}, json=body)
-        else:
-            route.continue_()
-
-    page.route(MESSAGES_API, busy_once)
+    page.route(MESSAGES_API, overloaded_once(sent_at))
     post(page, "sent to a busy server")
 
     expect(message_with(page, "sent to a busy server")).to_have_attribute("data-state", "confirmed")
