@@ -21,8 +21,9 @@ from accounts.models import Teacher
 from accounts.selectors import teacher_for_token
 from rooms.models import Message, ModeratorInvitation, Participant, Report, Role, Room, RoomModerator
 from rooms.payloads import Viewer
-from rooms.selectors import rooms_named
+from rooms.selectors import room_named
 from rooms.validation import room_name_key
+from todaysmeet.db.compiled_query import CompiledQuery
 from todaysmeet.errors import Forbidden, NotFound, Unauthenticated
 from todaysmeet.tokens import token_hash
 
@@ -75,6 +76,12 @@ _teacher_token_hashes: set[str] = set()
 TEACHER_TOKEN_HASHES_KEPT = 10000
 
 
+_PARTICIPANT_BY_TOKEN = CompiledQuery(
+    lambda *, token_hash: Participant.objects.select_related("room__owner").filter(token_hash=token_hash)[:1],
+    values={"token_hash": str},
+)
+
+
 def actor_for_token(token: str) -> Actor | None:
     """The teacher or participant a bearer token names; None for an unknown or retired token."""
     hashed = token_hash(token)
@@ -84,7 +91,7 @@ def actor_for_token(token: str) -> Actor | None:
     # Participants first: they make nearly every post, and each lookup is a
     # query. The room and its owner come in the same read, for the request's
     # room access (room_access_by_name).
-    participant = Participant.objects.select_related("room__owner").filter(token_hash=hashed).first()
+    participant = _PARTICIPANT_BY_TOKEN.first(token_hash=hashed)
     if participant is not None:
         # A token from before the room's password changed is as good as unknown.
         if participant.password_version != participant.room.password_version:
@@ -184,7 +191,7 @@ class RoomAccess:
 
 def room_by_name(*, name: str) -> Room:
     """The room called `name`, whoever asks; private rooms included."""
-    room = rooms_named(name).select_related("owner").first()
+    room = room_named(name, with_owner=True)
     if room is None:
         raise NotFound(gettext("There is no room with that name."), code="room_not_found")
     return room

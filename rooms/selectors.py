@@ -22,6 +22,7 @@ from rooms.models import (
 )
 from rooms.validation import is_room_name, room_name_key
 from todaysmeet import clock
+from todaysmeet.db.compiled_query import CompiledQuery
 
 HISTORY_LIMIT_DEFAULT = 50
 EVENTS_LIMIT_DEFAULT = 100
@@ -45,6 +46,49 @@ def rooms_named(name: str) -> QuerySet[Room]:
     return Room.objects.filter(name=key)
 
 
+# The reads every request or socket resume makes, compiled once per shape
+# (todaysmeet/db/compiled_query.py): building their SQL cost more CPU than
+# running them.
+_ROOM_NAMED = CompiledQuery(
+    lambda owner, *, name: (
+        (Room.objects.select_related("owner") if owner else Room.objects).filter(name=name).order_by("pk")[:1]
+    ),
+    values={"name": str},
+)
+
+
+def room_named(name: str, *, with_owner: bool = False) -> Room | None:
+    """The room called `name`, in any case (its owner read with it, if asked); None if there is none."""
+    key = room_name_key(name)
+    if not is_room_name(key):
+        return None
+    return _ROOM_NAMED.first(with_owner, name=key)
+
+
+def _messages_page(
+    direction: Literal["since", "before", "head"],
+    limit: int,
+    include_deleted: bool,
+    answered: bool | None,
+    *,
+    room_id: int,
+    seq: int | None = None,
+) -> QuerySet[Message]:
+    """message_list's read: one more row than the page, to tell whether more lie beyond it."""
+    visible = _published_in(Message.objects.filter(room_id=room_id), include_deleted=include_deleted, answered=answered)
+    if include_deleted:
+        visible = visible.select_related("deleted_by")
+    if direction == "since":
+        return visible.filter(seq__gt=seq).order_by("seq")[: limit + 1]
+    if direction == "before":
+        visible = visible.filter(seq__lt=seq)
+    return visible.order_by("-seq")[: limit + 1]
+
+
+_MESSAGES_AT_CURSOR = CompiledQuery(_messages_page, values={"room_id": int, "seq": int})
+_MESSAGES_AT_HEAD = CompiledQuery(_messages_page, values={"room_id": int})
+
+
 def message_list(
     *,
     room: Room,
@@ -61,22 +105,27 @@ def message_list(
     messages are left out unless `include_deleted` (for moderators);
     `answered` keeps only the answered ones, or only the others.
     """
-    visible = _published(room, include_deleted=include_deleted, answered=answered)
-    if include_deleted:
-        visible = visible.select_related("deleted_by")
+    shape = (limit, include_deleted, answered)
     if since is not None:
-        rows = list(visible.filter(seq__gt=since).order_by("seq")[: limit + 1])
+        rows = _MESSAGES_AT_CURSOR.all("since", *shape, room_id=room.pk, seq=since)
         return rows[:limit], len(rows) > limit
     if before is not None:
-        visible = visible.filter(seq__lt=before)
-    rows = list(visible.order_by("-seq")[: limit + 1])
+        rows = _MESSAGES_AT_CURSOR.all("before", *shape, room_id=room.pk, seq=before)
+    else:
+        rows = _MESSAGES_AT_HEAD.all("head", *shape, room_id=room.pk)
     page = rows[:limit]
     page.reverse()
     return page, len(rows) > limit
 
 
 def _published(room: Room, *, include_deleted: bool = False, answered: bool | None = None) -> QuerySet[Message]:
-    messages = Message.objects.filter(room=room, status=Message.Status.PUBLISHED)
+    return _published_in(Message.objects.filter(room=room), include_deleted=include_deleted, answered=answered)
+
+
+def _published_in(
+    messages: QuerySet[Message], *, include_deleted: bool = False, answered: bool | None = None
+) -> QuerySet[Message]:
+    messages = messages.filter(status=Message.Status.PUBLISHED)
     if not include_deleted:
         messages = messages.filter(deleted_at__isnull=True)
     if answered is not None:
@@ -99,8 +148,14 @@ def message_held_list(*, room: Room, limit: int, author_key: str | None = None) 
     return rows[:limit], len(rows) > limit
 
 
+_PINNED = CompiledQuery(
+    lambda *, room_id: _published_in(Message.objects.filter(room_id=room_id)).filter(pinned=True).order_by("pk")[:1],
+    values={"room_id": int},
+)
+
+
 def message_pinned(*, room: Room) -> Message | None:
-    return _published(room).filter(pinned=True).first()
+    return _PINNED.first(room_id=room.pk)
 
 
 def message_ids_upvoted(*, voter_key: str | None, messages: list[Message]) -> set[int]:
@@ -115,11 +170,22 @@ def events_since(
     *, room_id: int, since: int, until: int | None = None, limit: int = EVENTS_LIMIT_DEFAULT
 ) -> tuple[list[RoomEvent], bool]:
     """Events with seq in (since, until], oldest first, and whether more follow."""
+    if until is None:
+        rows = _EVENTS_SINCE.all(limit, room_id=room_id, since=since)
+    else:
+        rows = _EVENTS_BETWEEN.all(limit, room_id=room_id, since=since, until=until)
+    return rows[:limit], len(rows) > limit
+
+
+def _events_page(limit: int, *, room_id: int, since: int, until: int | None = None) -> QuerySet[RoomEvent]:
     events = RoomEvent.objects.filter(room_id=room_id, seq__gt=since).select_related("message")
     if until is not None:
         events = events.filter(seq__lte=until)
-    rows = list(events.order_by("seq")[: limit + 1])
-    return rows[:limit], len(rows) > limit
+    return events.order_by("seq")[: limit + 1]
+
+
+_EVENTS_SINCE = CompiledQuery(_events_page, values={"room_id": int, "since": int})
+_EVENTS_BETWEEN = CompiledQuery(_events_page, values={"room_id": int, "since": int, "until": int})
 
 
 def room_head(*, room_id: int) -> int | None:
