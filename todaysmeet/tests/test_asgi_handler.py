@@ -94,9 +94,7 @@ async def test_a_requests_start_and_end_run_on_its_database_thread_and_the_answe
 
     assert sent[0]["status"] == 404
     assert (b"content-type", b"application/json") in [(name.lower(), value) for name, value in sent[0]["headers"]]
-    assert json.loads(b"".join(message.get("body", b"") for message in sent[1:]))["error"]["code"] == (
-        "room_not_found"
-    )
+    assert json.loads(b"".join(message.get("body", b"") for message in sent[1:]))["error"]["code"] == ("room_not_found")
     assert len(signal_threads["started"]) == 1
     assert signal_threads["started"] == signal_threads["finished"]
     assert signal_threads["started"][0].startswith("sync-")
