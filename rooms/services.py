@@ -80,6 +80,7 @@ from streaming.publish import (
 )
 from streaming.vote_flush import votes_flush_on_commit
 from todaysmeet import clock
+from todaysmeet.db.compiled_query import CompiledQuery
 from todaysmeet.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, ServiceError, Unauthenticated
 from todaysmeet.tokens import token_generate, token_hash
 
@@ -647,12 +648,35 @@ def _allowance_now(bucket: Participant | RoomAddress, now: datetime, rate: PostR
     return min(float(rate.burst), bucket.post_allowance + elapsed * rate.refill_per_second)
 
 
+# Read by every participant's post, under the room's lock: compiled once
+# (todaysmeet/db/compiled_query.py).
+_PARTICIPANT_LOCKED = CompiledQuery(
+    lambda *, participant_id: Participant.objects.select_for_update().filter(pk=participant_id)[:1],
+    values={"participant_id": int},
+)
+_ROOM_ADDRESS = CompiledQuery(
+    lambda *, room_id, address_hash: RoomAddress.objects.filter(room_id=room_id, address_hash=address_hash)[:1],
+    values={"room_id": int, "address_hash": str},
+)
+
+
+def _participant_locked(participant: Participant) -> Participant:
+    locked = _PARTICIPANT_LOCKED.first(participant_id=participant.pk)
+    if locked is None:
+        # Gone with its room since the request read its token.
+        raise Unauthenticated(gettext("That token is not valid."), code="invalid_token")
+    return locked
+
+
 def _room_address(room: Room, address_hash: str) -> RoomAddress:
     """The address's shared bucket in the room, made full the first time it is asked for.
 
     A post reads it under the room's lock, which every post takes first: no
     other post changes it meanwhile.
     """
+    address = _ROOM_ADDRESS.first(room_id=room.pk, address_hash=address_hash)
+    if address is not None:
+        return address
     address, _ = RoomAddress.objects.get_or_create(
         room=room,
         address_hash=address_hash,
@@ -791,7 +815,7 @@ def _message_store(
         )
         # Teachers may post in a paused room and are never slowed or limited.
         if isinstance(author, Participant):
-            _admit_participant_post(locked_room, Participant.objects.select_for_update().get(pk=author.pk))
+            _admit_participant_post(locked_room, _participant_locked(author))
             _apply_room_rules(locked_room, message)
         message.seq = locked_room.seq
         message.save(force_insert=True)

@@ -11,7 +11,7 @@ from rooms import services
 from rooms.models import Message, Participant, Room, RoomEvent
 from rooms.payloads import event_payload
 from tests.room_listener import RoomListener
-from todaysmeet.errors import Conflict, Forbidden, Invalid, RateLimited
+from todaysmeet.errors import Conflict, Forbidden, Invalid, RateLimited, Unauthenticated
 from todaysmeet.tokens import token_hash
 
 
@@ -206,6 +206,19 @@ class TestMessagePost:
             services.message_post(room=room, author=participant.obj, text="late")
 
         assert raised.value.code == "room_closed"
+
+    def test_a_participant_whose_row_is_gone_is_refused_as_an_invalid_token_and_nothing_is_stored(
+        self, room, participant
+    ):
+        # What a post meets when its participant went between its token's read and the room's lock.
+        Participant.objects.filter(pk=participant.obj.pk).delete()
+
+        with pytest.raises(Unauthenticated) as raised:
+            services.message_post(room=room, author=participant.obj, text="too late")
+
+        assert raised.value.code == "invalid_token"
+        assert seqs(room) == ([], [])
+        assert Room.objects.get(pk=room.pk).seq == 0
 
 
 class TestRateLimit:
