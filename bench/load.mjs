@@ -75,7 +75,7 @@ function printReport(report) {
   if (report.votes) {
     console.log(`\n${report.label}: ${report.scenario} (${report.summary})`);
     line("connect", `${report.connect.connected}/${report.sockets} in ${report.connect.seconds} s`);
-    line("votes", `${report.votes.accepted}/${report.votes.sent} accepted, ${report.votes.failed} failed, all answered within ${report.votes.answeredWithinSeconds} s; answers ${ms(report.votes.latencyMs)}`);
+    line("votes", `${report.votes.accepted}/${report.votes.sent} accepted, ${report.votes.failed} failed (${report.votes.resent} sent again), all answered within ${report.votes.answeredWithinSeconds} s; answers ${ms(report.votes.latencyMs)}`);
     line("votes events", `${report.votes.events}, ${report.votes.eventsPerSecond}/s; ${report.votes.eventsPerSecondMax} in the busiest second as received`);
     line("counts", `${report.counts.right} sockets right, ${report.counts.wrong} wrong; settled ${report.counts.settledSeconds} s after the last vote`);
     line("cpu", `server ${report.cpu.serverCores} cores, whole machine ${report.cpu.machineCores}`);

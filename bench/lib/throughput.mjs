@@ -20,7 +20,7 @@ const ROOMS = 50;
 const LISTENERS_PER_ROOM = 10;
 // The offered rates of post-throughput, posts/s over all rooms, in order. The
 // run stops at the first step that breaks a bound.
-export const THROUGHPUT_STEPS = [50, 100, 150, 200, 300, 400, 500, 600, 800, 1000];
+export const THROUGHPUT_STEPS = [50, 75, 100, 150, 200, 300, 400, 500, 600, 800, 1000];
 // A step passes with all of these (the bounds for "sustained").
 export const POST_ANSWER_P99_LIMIT_MS = 50;
 export const DELIVERY_P99_LIMIT_MS = 100;

@@ -18,6 +18,29 @@ const CONNECT_WINDOW = 100;
 const CONNECT_TIMEOUT_MS = 60000;
 const SETTLE_TIMEOUT_MS = 30000;
 const IDLE_BEFORE_MEASURING_MS = 2000;
+// As the page sends a vote again (rooms/static/rooms/stream.js): after an
+// answer that means no server took it (none, 502, 503), each of these waits
+// jittered, or the server's Retry-After spread over up to half as long again.
+const UNANSWERED_STATUSES = new Set([502, 503]);
+const RESEND_DELAYS_MS = [250, 500, 1000, 2000];
+
+async function voteAsThePageDoes(targets, index, roomName, question, token, onResend) {
+  for (let attempt = 0; ; attempt += 1) {
+    let answer = null;
+    try {
+      answer = await request("POST", `${targets[index % targets.length]}/api/rooms/${roomName}/messages/${question}/upvote`, {
+        token,
+      });
+    } catch {
+      answer = null;
+    }
+    const delay = RESEND_DELAYS_MS[attempt];
+    if ((answer !== null && !UNANSWERED_STATUSES.has(answer.status)) || delay === undefined) return answer;
+    onResend();
+    const asked = Number(answer?.headers?.["retry-after"] ?? 0) * 1000;
+    await sleep(asked > delay ? asked * (1 + Math.random() / 2) : delay * (0.5 + Math.random() / 2));
+  }
+}
 
 async function setUp(scenario, targets, runId) {
   const target = targets[0];
@@ -85,20 +108,15 @@ export async function runVoteStorm(scenario, { targets, pids, tally }) {
   const latency = new Samples();
   const accepted = new Map(questions.map((id) => [id, 0]));
   let failed = 0;
+  let resent = 0;
   const voteStart = performance.now();
   const votes = voters.map(async (token, index) => {
     await sleep((index * scenario.windowSeconds * 1000) / voters.length);
     const question = questions[index % questions.length];
     const sentAt = performance.now();
-    let answer = null;
-    try {
-      answer = await request("POST", `${targets[index % targets.length]}/api/rooms/${room.name}/messages/${question}/upvote`, {
-        token,
-      });
-    } catch {
-      answer = null;
-    }
+    const answer = await voteAsThePageDoes(targets, index, room.name, question, token, () => (resent += 1));
     if (answer?.status === 200) {
+      // From the first send to the answer that took it: what the voter waits.
       latency.add(performance.now() - sentAt);
       accepted.set(question, accepted.get(question) + 1);
     } else {
@@ -120,6 +138,8 @@ export async function runVoteStorm(scenario, { targets, pids, tally }) {
     sent: voters.length,
     accepted: [...accepted.values()].reduce((sum, count) => sum + count, 0),
     failed,
+    // Answered 503 (overloaded) or not at all, and sent again as the page does.
+    resent,
     // From the first vote sent (they are spread over windowSeconds) to the last answer.
     answeredWithinSeconds: round((votesDone - voteStart) / 1000, 2),
     latencyMs: latency.summary(),
