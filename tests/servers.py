@@ -339,9 +339,12 @@ class ClusterProcess:
         processes: int,
         env: dict[str, str],
         run_dir: Path,
-        serve_arguments: Sequence[str] = ("--drain-seconds", "1"),
+        drain_seconds: float | None = 1.0,
+        serve_arguments: Sequence[str] = (),
     ) -> None:
         self.processes = processes
+        # None: deploy/cluster's own default, as the README runs it.
+        self.drain_seconds = drain_seconds
         self.first_port = consecutive_free_ports(processes)
         self.env = env
         self.pid_dir = run_dir / "pids"
@@ -372,6 +375,7 @@ class ClusterProcess:
                 str(self.pid_dir),
                 # The test database is migrated already, and shared with the test.
                 "--no-migrate",
+                *(["--drain-seconds", f"{self.drain_seconds:g}"] if self.drain_seconds is not None else []),
                 "--",
                 *self.serve_arguments,
             ],

@@ -263,7 +263,7 @@ def test_deploys_behind_nginx_show_no_one_an_error_and_lose_nothing(
 ):
     prepare_release(recipe_settings)
     # The README's deploy/cluster line: no arguments for `manage.py serve` beyond its defaults.
-    cluster = start_cluster(2, redis=private_redis, serve_arguments=(), **recipe_settings, **LOAD_SETTINGS)
+    cluster = start_cluster(2, redis=private_redis, drain_seconds=None, **recipe_settings, **LOAD_SETTINGS)
     nginx = start_nginx(upstream_ports=cluster.ports, static_root=Path(recipe_settings["STATIC_ROOT"]))
     # The clients in this process trust the self-signed certificate, as a browser told to would.
     monkeypatch.setenv("SSL_CERT_FILE", str(nginx.certificate))

@@ -120,7 +120,8 @@ def start_cluster(transactional_db, tmp_path):
         processes: int,
         *,
         redis: RedisProcess,
-        serve_arguments: Sequence[str] = ("--drain-seconds", "1"),
+        drain_seconds: float | None = 1.0,
+        serve_arguments: Sequence[str] = (),
         **environment: str,
     ) -> ClusterProcess:
         overrides = {"REDIS_URL": redis.url, "CHANNEL_LAYER_PREFIX": "test", **environment}
@@ -128,6 +129,7 @@ def start_cluster(transactional_db, tmp_path):
             processes=processes,
             env=server_environment(**overrides),
             run_dir=tmp_path,
+            drain_seconds=drain_seconds,
             serve_arguments=serve_arguments,
         )
         started.append(cluster)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +87,19 @@ def test_a_replacement_that_is_not_ready_in_time_is_killed_and_the_old_process_s
     assert "the remaining ports were not touched" in result.stderr
     assert cluster.pids() == pids_before
     assert all(healthy(port) for port in cluster.ports)
+
+
+def _drain_seconds_of(pid: int) -> float:
+    """The --drain-seconds a `manage.py serve` process runs with: its last one, as its argument parser reads them."""
+    arguments = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    values = [arguments[index + 1] for index, argument in enumerate(arguments) if argument == "--drain-seconds"]
+    return float(values[-1])
+
+
+@pytest.mark.parametrize(("asked", "expected"), [(None, 20.0), (2.5, 2.5)])
+def test_every_process_drains_over_the_clusters_drain_time_twenty_seconds_unless_told(
+    private_redis, start_cluster, asked, expected
+):
+    cluster = start_cluster(2, redis=private_redis, drain_seconds=asked)
+
+    assert [_drain_seconds_of(pid) for pid in cluster.pids().values()] == [expected, expected]
