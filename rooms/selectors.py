@@ -40,10 +40,14 @@ def rooms_named(name: str) -> QuerySet[Room]:
     name no room can have is not looked up: PostgreSQL rejects some (a NUL)
     with an error instead of finding nothing.
     """
+    key = _room_name_lookup_key(name)
+    return Room.objects.none() if key is None else Room.objects.filter(name=key)
+
+
+def _room_name_lookup_key(name: str) -> str | None:
+    """The key a room called `name` is stored under; None for a name no room can have."""
     key = room_name_key(name)
-    if not is_room_name(key):
-        return Room.objects.none()
-    return Room.objects.filter(name=key)
+    return key if is_room_name(key) else None
 
 
 # The reads every request or socket resume makes, compiled once per shape
@@ -59,10 +63,8 @@ _ROOM_NAMED = CompiledQuery(
 
 def room_named(name: str, *, with_owner: bool = False) -> Room | None:
     """The room called `name`, in any case (its owner read with it, if asked); None if there is none."""
-    key = room_name_key(name)
-    if not is_room_name(key):
-        return None
-    return _ROOM_NAMED.first(with_owner, name=key)
+    key = _room_name_lookup_key(name)
+    return None if key is None else _ROOM_NAMED.first(with_owner, name=key)
 
 
 def _messages_page(
@@ -75,7 +77,7 @@ def _messages_page(
     seq: int | None = None,
 ) -> QuerySet[Message]:
     """message_list's read: one more row than the page, to tell whether more lie beyond it."""
-    visible = _published_in(Message.objects.filter(room_id=room_id), include_deleted=include_deleted, answered=answered)
+    visible = _published(room_id, include_deleted=include_deleted, answered=answered)
     if include_deleted:
         visible = visible.select_related("deleted_by")
     if direction == "since":
@@ -118,14 +120,8 @@ def message_list(
     return page, len(rows) > limit
 
 
-def _published(room: Room, *, include_deleted: bool = False, answered: bool | None = None) -> QuerySet[Message]:
-    return _published_in(Message.objects.filter(room=room), include_deleted=include_deleted, answered=answered)
-
-
-def _published_in(
-    messages: QuerySet[Message], *, include_deleted: bool = False, answered: bool | None = None
-) -> QuerySet[Message]:
-    messages = messages.filter(status=Message.Status.PUBLISHED)
+def _published(room_id: int, *, include_deleted: bool = False, answered: bool | None = None) -> QuerySet[Message]:
+    messages = Message.objects.filter(room_id=room_id, status=Message.Status.PUBLISHED)
     if not include_deleted:
         messages = messages.filter(deleted_at__isnull=True)
     if answered is not None:
@@ -135,7 +131,7 @@ def _published_in(
 
 def message_top(*, room: Room, limit: int, answered: bool | None = None) -> tuple[list[Message], bool]:
     """The most upvoted visible messages, ties to the newer; and whether more follow."""
-    rows = list(_published(room, answered=answered).order_by("-upvotes", "-seq")[: limit + 1])
+    rows = list(_published(room.pk, answered=answered).order_by("-upvotes", "-seq")[: limit + 1])
     return rows[:limit], len(rows) > limit
 
 
@@ -149,7 +145,7 @@ def message_held_list(*, room: Room, limit: int, author_key: str | None = None) 
 
 
 _PINNED = CompiledQuery(
-    lambda *, room_id: _published_in(Message.objects.filter(room_id=room_id)).filter(pinned=True).order_by("pk")[:1],
+    lambda *, room_id: _published(room_id).filter(pinned=True).order_by("pk")[:1],
     values={"room_id": int},
 )
 
@@ -300,5 +296,5 @@ def report_get(*, room: Room, report_id: int) -> Report:
 
 def transcript_messages(*, room: Room, include_deleted: bool = False) -> Iterator[Message]:
     """A room's published messages in seq order, streamed from the database a chunk at a time."""
-    messages = _published(room, include_deleted=include_deleted)
+    messages = _published(room.pk, include_deleted=include_deleted)
     return messages.order_by("seq").iterator(chunk_size=TRANSCRIPT_CHUNK_SIZE)

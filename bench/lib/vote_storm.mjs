@@ -6,7 +6,7 @@
 
 import { randomBytes } from "node:crypto";
 
-import { request, requestOk, teacherToken } from "./http.mjs";
+import { requestAcrossTargets, requestOk, teacherToken } from "./http.mjs";
 import { Listener } from "./listener.mjs";
 import { Samples, round } from "./tally.mjs";
 import { totals } from "./server_processes.mjs";
@@ -18,29 +18,9 @@ const CONNECT_WINDOW = 100;
 const CONNECT_TIMEOUT_MS = 60000;
 const SETTLE_TIMEOUT_MS = 30000;
 const IDLE_BEFORE_MEASURING_MS = 2000;
-// As the page sends a vote again (rooms/static/rooms/stream.js): after an
-// answer that means no server took it (none, 502, 503), each of these waits
-// jittered, or the server's Retry-After spread over up to half as long again.
-const UNANSWERED_STATUSES = new Set([502, 503]);
-const RESEND_DELAYS_MS = [250, 500, 1000, 2000];
-
-async function voteAsThePageDoes(targets, index, roomName, question, token, onResend) {
-  for (let attempt = 0; ; attempt += 1) {
-    let answer = null;
-    try {
-      answer = await request("POST", `${targets[index % targets.length]}/api/rooms/${roomName}/messages/${question}/upvote`, {
-        token,
-      });
-    } catch {
-      answer = null;
-    }
-    const delay = RESEND_DELAYS_MS[attempt];
-    if ((answer !== null && !UNANSWERED_STATUSES.has(answer.status)) || delay === undefined) return answer;
-    onResend();
-    const asked = Number(answer?.headers?.["retry-after"] ?? 0) * 1000;
-    await sleep(asked > delay ? asked * (1 + Math.random() / 2) : delay * (0.5 + Math.random() / 2));
-  }
-}
+// A vote no server took (none, a 5xx, 503 overloaded) is sent again, as the
+// page does, after a jittered wait or the server's Retry-After, until then.
+const VOTE_DEADLINE_MS = 30000;
 
 async function setUp(scenario, targets, runId) {
   const target = targets[0];
@@ -114,14 +94,27 @@ export async function runVoteStorm(scenario, { targets, pids, tally }) {
     await sleep((index * scenario.windowSeconds * 1000) / voters.length);
     const question = questions[index % questions.length];
     const sentAt = performance.now();
-    const answer = await voteAsThePageDoes(targets, index, room.name, question, token, () => (resent += 1));
+    const answer = await requestAcrossTargets(
+      "POST",
+      `/api/rooms/${room.name}/messages/${question}/upvote`,
+      { token },
+      {
+        targets,
+        first: index,
+        deadline: sentAt + VOTE_DEADLINE_MS,
+        done: [200],
+        tally,
+        label: "vote",
+        onRetry: () => (resent += 1),
+      },
+    );
     if (answer?.status === 200) {
       // From the first send to the answer that took it: what the voter waits.
       latency.add(performance.now() - sentAt);
       accepted.set(question, accepted.get(question) + 1);
     } else {
       failed += 1;
-      tally.count(`vote failed: ${answer?.status ?? "network"}`);
+      tally.count("vote failed");
     }
   });
   await Promise.all(votes);
